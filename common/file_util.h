@@ -1,0 +1,35 @@
+// Small file helpers shared by every library: whole-file reads and writes that throw ckpt::Error
+// naming the path, and an atomic replace for state files.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/unique_fd.h"
+
+namespace ckpt {
+
+// open(2) that throws "open PATH" on failure; O_CLOEXEC is always added.
+UniqueFd open_file(const std::string& path, int flags, int mode = 0);
+
+std::string read_file(const std::string& path);
+// Writes `data` to an existing file (cgroup and /proc knobs): one write(2), no O_CREAT.
+void write_existing(const std::string& path, std::string_view data);
+// Writes `data` to a temporary file beside `path`, fsyncs it and renames it over `path`.
+void write_file_atomic(const std::string& path, std::string_view data, int mode = 0644);
+
+// Reads or writes exactly `len` bytes, retrying on EINTR and short transfers.
+void read_full(int fd, void* buf, size_t len, const std::string& what);
+void write_full(int fd, const void* buf, size_t len, const std::string& what);
+
+// Splits on `sep`, dropping empty fields.
+std::vector<std::string> split(std::string_view text, char sep);
+std::string_view trim(std::string_view text);
+
+// mkdir -p; existing directories are fine.
+void make_dirs(const std::string& path, int mode = 0755);
+// rm -rf that does not cross mount points; missing paths are fine.
+void remove_tree(const std::string& path);
+
+}  // namespace ckpt

@@ -1,0 +1,23 @@
+// Which namespaces a container gets, and joining them (for `exec`).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+
+#include "config/spec.h"
+
+namespace ckpt::ns {
+
+// CLONE_NEW* flags for clone3 (CLONE_NEWTIME is only valid through clone3 or unshare).
+uint64_t clone_flags(const config::ContainerSpec& spec);
+
+// Moves the calling (single-threaded) process into every namespace of `pid` that the spec
+// created, in the order the kernel needs (user first). The pid namespace applies to children.
+void join_namespaces(pid_t pid, const config::ContainerSpec& spec);
+
+// Writes uid_map/gid_map (and setgroups=deny) for a child in a new user namespace.
+void write_id_maps(pid_t pid, const config::ContainerSpec& spec);
+
+}  // namespace ckpt::ns
