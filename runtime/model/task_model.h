@@ -1,0 +1,144 @@
+// The checkpoint's data model: everything captured of a container's tasks, independent of how
+// it is gathered (checkpoint/) or applied (restore/). Serialised into the image manifest body
+// as JSON (model_json.h); bulk bytes (memory pages, xsave areas) live in image streams/files
+// named here. Pids are the container's own (innermost pid namespace) unless said otherwise.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ckpt::model {
+
+// One contiguous run of dumped pages inside a VMA. The bytes are the next npages*4096 bytes of
+// the owning process's page stream (runs are stored in address order).
+struct PageRun {
+  uint64_t start = 0;  // address
+  uint64_t npages = 0;
+};
+
+enum class VmaKind {
+  anonymous_private,  // heap, stacks, MAP_PRIVATE|MAP_ANONYMOUS
+  anonymous_shared,   // MAP_SHARED|MAP_ANONYMOUS (and /dev/zero shared); contents in shared_id
+  file_private,       // MAP_PRIVATE of a file: mapped by path+offset, modified pages dumped
+  file_shared,        // MAP_SHARED of a file: mapped by path+offset, contents live in the file
+  vdso,               // [vdso]: not dumped; restored by moving the kernel's vdso here
+  vvar,               // [vvar] / [vvar_vclock]: not dumped; moves with the vdso
+  vsyscall,           // [vsyscall]: fixed by the kernel, skipped
+};
+
+struct Vma {
+  uint64_t start = 0;
+  uint64_t end = 0;
+  int prot = 0;    // PROT_*
+  int flags = 0;   // MAP_PRIVATE / MAP_SHARED (+ MAP_GROWSDOWN for stacks)
+  VmaKind kind = VmaKind::anonymous_private;
+  std::string name;      // "[heap]", "[stack]", "[vdso]", "[vvar_vclock]", a path, or ""
+  std::string path;      // file mappings: the path inside the container
+  uint64_t offset = 0;   // file mappings: file offset
+  uint64_t shared_id = 0;  // anonymous_shared: identity shared by all processes mapping it
+  std::vector<PageRun> runs;  // pages stored in the process page stream (private kinds)
+};
+
+// The mm fields prctl(PR_SET_MM_MAP) takes, plus what /proc shows of them.
+struct MmState {
+  uint64_t start_code = 0, end_code = 0, start_data = 0, end_data = 0;
+  uint64_t start_brk = 0, brk = 0, start_stack = 0;
+  uint64_t arg_start = 0, arg_end = 0, env_start = 0, env_end = 0;
+  std::vector<uint64_t> auxv;  // raw AT_* pairs
+  std::string exe_path;        // /proc/PID/exe inside the container
+};
+
+struct SigAction {
+  int signo = 0;
+  uint64_t handler = 0;  // SIG_DFL = 0, SIG_IGN = 1, else an address
+  uint64_t flags = 0;
+  uint64_t restorer = 0;
+  uint64_t mask = 0;
+};
+
+struct PendingSignal {
+  std::string siginfo;  // 128 raw bytes of siginfo_t, hex-encoded in JSON
+};
+
+struct Thread {
+  pid_t tid = 0;  // container view
+  std::string regs_file;    // image file: raw struct user_regs_struct (NT_PRSTATUS)
+  std::string xstate_file;  // image file: raw NT_X86_XSTATE area
+  uint64_t fs_base = 0, gs_base = 0;
+  uint64_t blocked_mask = 0;
+  std::vector<PendingSignal> pending;  // per-thread pending
+  // sigaltstack
+  uint64_t altstack_sp = 0, altstack_size = 0;
+  int altstack_flags = 0;
+  // rseq registration (0 = none)
+  uint64_t rseq_addr = 0;
+  uint32_t rseq_len = 0, rseq_sig = 0;
+  uint64_t clear_child_tid = 0;
+};
+
+enum class FdKind { regular, directory, tty, pipe, unsupported };
+
+struct Fd {
+  int fd = 0;
+  FdKind kind = FdKind::regular;
+  std::string path;  // inside the container; for stdio inherited from outside: "external:stdin"...
+  int flags = 0;     // O_* as in fdinfo (incl. O_APPEND)
+  bool cloexec = false;
+  uint64_t pos = 0;
+  std::string external;  // non-empty when the fd is provided by the restorer (stdio), e.g. "stdout"
+};
+
+struct Rlimit {
+  int resource = 0;
+  uint64_t soft = 0, hard = 0;
+};
+
+struct Process {
+  pid_t pid = 0;   // container view
+  pid_t ppid = 0;  // container view; 0 for the container's init
+  pid_t pgid = 0;
+  pid_t sid = 0;
+  std::string comm;
+  bool zombie = false;
+  int exit_status = 0;  // zombies only
+  std::vector<Thread> threads;  // threads[0] is the leader (tid == pid)
+  std::vector<Vma> vmas;
+  std::string pages_stream;  // image stream holding this process's private pages
+  MmState mm;
+  std::vector<SigAction> sigactions;  // signals 1..64 whose action is not SIG_DFL
+  std::vector<PendingSignal> shared_pending;
+  std::vector<Fd> fds;
+  std::vector<Rlimit> rlimits;
+  uint32_t umask = 022;
+  std::string cwd, root;
+  uint64_t personality = 0;
+  int sched_policy = 0, sched_priority = 0, nice = 0;
+  uint32_t uid[4] = {}, gid[4] = {};  // real, effective, saved, fs
+  std::vector<uint32_t> groups;
+  uint64_t cap_inheritable = 0, cap_permitted = 0, cap_effective = 0, cap_bounding = 0,
+           cap_ambient = 0;
+  uint32_t securebits = 0;
+  bool no_new_privs = false;
+  int dumpable = 1;
+  int pdeath_signal = 0;
+  bool child_subreaper = false;
+};
+
+// A shared anonymous region stored once for all processes mapping it.
+struct SharedMemory {
+  uint64_t id = 0;
+  uint64_t size = 0;
+  std::string stream;  // image stream with its full contents
+};
+
+struct Checkpoint {
+  std::vector<Process> processes;  // parents before children (restore order)
+  std::vector<SharedMemory> shared_memory;
+  uint64_t xsave_features = 0;  // XCR0 of the dumping host: restore refuses if not a subset
+};
+
+}  // namespace ckpt::model
