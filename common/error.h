@@ -34,6 +34,12 @@ class Error : public std::exception {
     rebuild();
     return *this;
   }
+  // The exit status the CLI should end with (1 unless set; 127 for a missing program, as a shell).
+  int exit_status() const noexcept { return exit_status_; }
+  Error& with_exit_status(int status) {
+    exit_status_ = status;
+    return *this;
+  }
   Error& with_hint(std::string hint) {
     hint_ = std::move(hint);
     rebuild();
@@ -48,6 +54,7 @@ class Error : public std::exception {
   std::string hint_;
   std::string context_;
   std::string line_;
+  int exit_status_ = 1;
 };
 
 // Builds an Error from the current errno: `throw sys_error("open " + path);`

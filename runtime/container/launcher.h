@@ -1,0 +1,78 @@
+// Starting a container's first process: clone3 into new namespaces, place it in the cgroup,
+// write id maps, wire the network, then let it build its mount tree and exec the workload.
+//
+// The order is forced by the kernel: the veth peer can only be moved into a network namespace
+// that exists (so after clone3), the child must be in its cgroup before it runs workload code,
+// and uid/gid maps must be written from outside before the child relies on its credentials.
+// The child waits on a pipe for the parent to finish those steps.
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "cgroup/cgroup.h"
+#include "config/spec.h"
+
+namespace ckpt::runtime {
+
+struct TimeOffsets {
+  long long monotonic_ns = 0;
+  long long boottime_ns = 0;
+};
+
+struct LaunchOptions {
+  std::string id;
+  // Runs in the container's first process once namespaces, cgroup, network, hostname and mount
+  // tree are in place, instead of exec'ing spec.process (restore uses it for its stub). Its
+  // return value is the exit status. Gets the fd of an extra pipe end (see extra_fd).
+  std::function<int()> init_main;
+  // Offsets of CLOCK_MONOTONIC/BOOTTIME in the new time namespace (restore keeps clocks
+  // continuous with them). Needs Namespace::time.
+  std::optional<TimeOffsets> time_offsets;
+  // Fds the container's stdio gets (borrowed); -1 keeps the caller's.
+  int stdio[3] = {-1, -1, -1};
+};
+
+// Owns everything a launched container holds on the host until release(): if destroyed first
+// (a failed run), it kills the container, removes its network and its cgroup.
+class LaunchedContainer {
+ public:
+  LaunchedContainer(std::string id, config::ContainerSpec spec, pid_t pid,
+                    std::unique_ptr<cgroup::Cgroup> cgroup);
+  LaunchedContainer(LaunchedContainer&&) = default;
+  ~LaunchedContainer();
+
+  pid_t pid() const { return pid_; }
+  cgroup::Cgroup& cgroup() { return *cgroup_; }
+  // The host keeps the container: nothing is torn down by the destructor any more.
+  void release() { released_ = true; }
+  void set_network_up() { network_up_ = true; }
+  // The init was reaped by the caller: its pid must not be signalled any more.
+  void mark_reaped() { pid_ = 0; }
+
+ private:
+  std::string id_;
+  config::ContainerSpec spec_;
+  pid_t pid_ = 0;
+  std::unique_ptr<cgroup::Cgroup> cgroup_;
+  bool network_up_ = false;
+  bool released_ = false;
+};
+
+// Checks what can be checked before anything is created (rlimits against the caller's hard
+// limits, root or user namespace, the program exists in the rootfs).
+void preflight(const config::ContainerSpec& spec);
+
+// Starts the container. Returns once the workload was exec'd (or init_main started); a failure
+// of any step (including exec: "exec /bin/nope: No such file or directory") throws with nothing
+// left behind. The child is a child of the calling process.
+LaunchedContainer launch(const config::ContainerSpec& spec, const LaunchOptions& options);
+
+// Removes everything a container holds on the host, whatever state it is in. Idempotent.
+void teardown(const std::string& id, const config::ContainerSpec& spec);
+
+}  // namespace ckpt::runtime

@@ -1,0 +1,77 @@
+#include "container_fixture.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "ns/network.h"
+
+namespace ckpt::test {
+
+std::string yaml_list(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i) out += ", ";
+    std::string escaped;
+    for (char c : items[i]) {
+      if (c == '"' || c == '\\') escaped += '\\';
+      escaped += c;
+    }
+    out += "\"" + escaped + "\"";
+  }
+  return out + "]";
+}
+
+std::string write_spec(Cli& cli, const std::string& name, const std::vector<std::string>& args,
+                       const std::string& extra) {
+  std::string text = "name: " + name + "\nprocess:\n  args: " + yaml_list(args) + "\n" + extra;
+  return cli.scratch().write(name + ".yaml", text);
+}
+
+std::vector<std::string> leftovers(const Cli& cli, const std::string& id) {
+  std::vector<std::string> found;
+  struct stat st;
+  for (const char* hierarchy : {"unified", "freezer", "memory", "pids", "cpu", "cpuacct", ""}) {
+    std::string base = std::string("/sys/fs/cgroup/") + hierarchy;
+    std::string dir = base + (hierarchy[0] ? "/" : "") + "crun-ckpt/" + id;
+    if (::stat(dir.c_str(), &st) == 0) found.push_back("cgroup " + dir);
+  }
+  std::string state = cli.root() + "/" + id;
+  if (::stat(state.c_str(), &st) == 0) found.push_back("state " + state);
+  for (size_t i = 0; i < 4; ++i) {
+    std::string link = "/sys/class/net/" + ns::host_veth_name(id, i);
+    if (::stat(link.c_str(), &st) == 0) found.push_back("link " + link);
+  }
+  return found;
+}
+
+namespace {
+// Subnets are claimed with an exclusive mkdir, so tests in parallel processes never share one;
+// the claims are dropped when this test process exits.
+std::vector<std::string>& claimed_subnets() {
+  static std::vector<std::string> claims;
+  return claims;
+}
+void release_subnets() {
+  for (const auto& dir : claimed_subnets()) ::rmdir(dir.c_str());
+}
+}  // namespace
+
+std::string unique_subnet_prefix() {
+  ::mkdir("/tmp/ckpt-test-subnets", 0700);
+  for (int i = 0; i < 250; ++i) {
+    int n = (getpid() + i) % 250 + 1;
+    std::string claim = "/tmp/ckpt-test-subnets/" + std::to_string(n);
+    if (::mkdir(claim.c_str(), 0700) == 0) {
+      if (claimed_subnets().empty()) std::atexit(release_subnets);
+      claimed_subnets().push_back(claim);
+      return "10.199." + std::to_string(n);
+    }
+  }
+  ADD_FAILURE() << "no free test subnet in 10.199.0.0/16";
+  return "10.199.255";
+}
+
+}  // namespace ckpt::test

@@ -1,0 +1,34 @@
+// Helpers for tests that run whole containers through the crun-ckpt binary: writing specs,
+// and checking that a container left nothing on the host (cgroup, veth, state directory).
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "harness.h"
+
+namespace ckpt::test {
+
+// A YAML flow sequence of the given strings: ["a", "b"].
+std::string yaml_list(const std::vector<std::string>& items);
+
+// Writes NAME.yaml into the Cli's scratch dir with `name`, `process.args` and extra top-level
+// YAML lines, and returns its path.
+std::string write_spec(Cli& cli, const std::string& name, const std::vector<std::string>& args,
+                       const std::string& extra = "");
+
+// Every place a container could leave something behind on the host, by id.
+std::vector<std::string> leftovers(const Cli& cli, const std::string& id);
+
+// A unique /24 in 10.199.0.0/16 for this test process and call: "10.199.X" (add ".N").
+std::string unique_subnet_prefix();
+
+}  // namespace ckpt::test
+
+#define EXPECT_NO_LEFTOVERS(cli, id)                                    \
+  do {                                                                  \
+    auto found__ = ::ckpt::test::leftovers((cli), (id));                \
+    EXPECT_TRUE(found__.empty()) << ::testing::PrintToString(found__);  \
+  } while (0)
