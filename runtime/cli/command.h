@@ -27,6 +27,9 @@ void add_pause_resume_commands(CLI::App& app, const Globals& globals, Action& ac
 void add_exec_command(CLI::App& app, const Globals& globals, Action& action);
 void add_logs_command(CLI::App& app, const Globals& globals, Action& action);
 void add_delete_command(CLI::App& app, const Globals& globals, Action& action);
+void add_checkpoint_command(CLI::App& app, const Globals& globals, Action& action);
+void add_restore_command(CLI::App& app, const Globals& globals, Action& action);
+void add_image_command(CLI::App& app, const Globals& globals, Action& action);
 
 // Adds "Example:" text to a subcommand's --help.
 inline CLI::App* with_example(CLI::App* cmd, const std::string& example) {

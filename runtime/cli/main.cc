@@ -21,6 +21,9 @@ int main(int argc, char** argv) {
   add_exec_command(app, globals, action);
   add_logs_command(app, globals, action);
   add_delete_command(app, globals, action);
+  add_checkpoint_command(app, globals, action);
+  add_restore_command(app, globals, action);
+  add_image_command(app, globals, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -46,9 +46,15 @@ pid_t clone3_process(uint64_t flags) {
 void prepare_time_namespace(const LaunchOptions& options) {
   if (::unshare(CLONE_NEWTIME) < 0) throw sys_error("unshare time namespace");
   if (!options.time_offsets) return;
+  // The kernel wants 0 <= nanoseconds < 1e9, so negative offsets round the seconds down.
   auto line = [](const char* clock, long long ns) {
-    return std::string(clock) + " " + std::to_string(ns / 1000000000LL) + " " +
-           std::to_string(ns % 1000000000LL) + "\n";
+    long long sec = ns / 1000000000LL;
+    long long nsec = ns % 1000000000LL;
+    if (nsec < 0) {
+      sec -= 1;
+      nsec += 1000000000LL;
+    }
+    return std::string(clock) + " " + std::to_string(sec) + " " + std::to_string(nsec) + "\n";
   };
   write_existing("/proc/self/timens_offsets",
                  line("monotonic", options.time_offsets->monotonic_ns) +

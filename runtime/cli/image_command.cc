@@ -1,0 +1,88 @@
+#include <nlohmann/json.hpp>
+
+#include "common/error.h"
+#include "image/image.h"
+#include "runtime/cli/command.h"
+#include "runtime/container/progress.h"
+
+namespace ckpt::cli {
+
+namespace {
+
+uint64_t vma_pages(const nlohmann::json& vma) {
+  uint64_t pages = 0;
+  for (const auto& run : vma.value("runs", nlohmann::json::array())) pages += run.value("npages", 0ULL);
+  return pages;
+}
+
+void print_inspection(const image::ImageReader& reader) {
+  const auto& m = reader.manifest();
+  const auto& body = reader.body();
+  const auto& container = body.value("container", nlohmann::json::object());
+  std::printf("image     %s\nformat    %d (%s)\ncreated   %s on kernel %s, %s\n",
+              reader.dir().c_str(), m.value("format_version", 0),
+              m.value("magic", "").c_str(), m.value("created", "").c_str(),
+              m.value("kernel", "").c_str(), m.value("arch", "").c_str());
+  std::printf("container %s (hostname %s)\n", container.value("id", "?").c_str(),
+              container.value("hostname", "?").c_str());
+  uint64_t stored = 0;
+  for (const auto& [name, file] : m.at("files").items()) stored += file.value("size", 0ULL);
+  std::printf("size      %s stored in %zu files\n", runtime::human_bytes(stored).c_str(),
+              m.at("files").size());
+  std::printf("\n%-7s %-7s %-7s %-7s %-16s %-7s %-6s %-10s %s\n", "PID", "PPID", "PGID", "SID",
+              "COMM", "THREADS", "VMAS", "PAGES", "FDS");
+  for (const auto& p : body.at("checkpoint").at("processes")) {
+    uint64_t pages = 0;
+    for (const auto& vma : p.at("vmas")) pages += vma_pages(vma);
+    std::string fds;
+    for (const auto& fd : p.value("fds", nlohmann::json::array())) {
+      if (!fds.empty()) fds += " ";
+      fds += std::to_string(fd.value("fd", -1)) + ":" + fd.value("kind", "?");
+    }
+    std::printf("%-7d %-7d %-7d %-7d %-16s %-7zu %-6zu %-10llu %s\n", p.value("pid", 0),
+                p.value("ppid", 0), p.value("pgid", 0), p.value("sid", 0),
+                p.value("comm", "").c_str(), p.value("threads", nlohmann::json::array()).size(),
+                p.at("vmas").size(), static_cast<unsigned long long>(pages), fds.c_str());
+  }
+}
+
+}  // namespace
+
+void add_image_command(CLI::App& app, const Globals&, Action& action) {
+  auto* image = app.add_subcommand("image", "read checkpoint images without restoring them");
+  image->require_subcommand(1);
+  auto* inspect = with_example(image->add_subcommand("inspect", "show what an image holds"),
+                               "crun-ckpt image inspect --json /var/lib/ckpt/web1");
+  auto* verify = with_example(image->add_subcommand("verify", "check every checksum of an image"),
+                              "crun-ckpt image verify /var/lib/ckpt/web1");
+  struct Args {
+    std::string dir;
+    bool json = false;
+  };
+  auto inspect_args = std::make_shared<Args>();
+  auto verify_args = std::make_shared<Args>();
+  inspect->add_option("dir", inspect_args->dir, "image directory")->required();
+  inspect->add_flag("--json", inspect_args->json, "print the whole manifest as JSON");
+  verify->add_option("dir", verify_args->dir, "image directory")->required();
+  inspect->callback([&action, inspect_args] {
+    action = [inspect_args] {
+      image::ImageReader reader(inspect_args->dir);
+      if (inspect_args->json)
+        std::printf("%s\n", reader.manifest().dump(2).c_str());
+      else
+        print_inspection(reader);
+      return 0;
+    };
+  });
+  verify->callback([&action, verify_args] {
+    action = [verify_args] {
+      image::ImageReader reader(verify_args->dir);
+      reader.verify_all();
+      std::printf("image %s: %zu files, every checksum matches\n", verify_args->dir.c_str(),
+                  reader.files().size());
+      return 0;
+    };
+  });
+}
+
+}  // namespace ckpt::cli

@@ -1,0 +1,87 @@
+// `crun-ckpt checkpoint`: freeze, seize, dump, commit, then kill or let continue.
+#include <signal.h>
+
+#include <chrono>
+
+#include "cgroup/cgroup.h"
+#include "common/error.h"
+#include "config/spec_json.h"
+#include "runtime/container/checkpoint_restore.h"
+#include "runtime/container/clocks.h"
+#include "runtime/container/launcher.h"
+#include "runtime/container/progress.h"
+#include "runtime/model/model_json.h"
+
+namespace ckpt::runtime {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+nlohmann::json image_body(const ContainerState& state, const config::ContainerSpec& spec,
+                          const model::Checkpoint& checkpoint, const ContainerClocks& clocks) {
+  return {{"container",
+           {{"id", state.id},
+            {"hostname", spec.hostname},
+            {"created", state.created},
+            {"checkpointed", now_iso8601()}}},
+          {"spec", config::spec_to_json(spec)},
+          {"checkpoint", model::to_json(checkpoint)},
+          {"clocks", {{"monotonic_ns", clocks.monotonic_ns}, {"boottime_ns", clocks.boottime_ns}}}};
+}
+
+}  // namespace
+
+CheckpointResult checkpoint_container(const StateStore& store, const std::string& id,
+                                      const CheckpointOptions& options) {
+  ContainerState state = store.load(id);
+  if (current_status(store, state) == Status::stopped)
+    throw Error("cannot checkpoint container '" + id + "': it is stopped");
+  config::ContainerSpec spec = store.load_spec(id);
+  auto cg = cgroup::open(cgroup::detect_layout(), id);
+
+  ProgressLine progress(options.quiet);
+  checkpoint::DumpOptions dump_options;
+  dump_options.compression = options.compression;
+  dump_options.fail_at_stage = options.fail_at_stage;
+  dump_options.progress = [&progress](checkpoint::Stage stage, uint64_t bytes) {
+    progress.update(std::string("checkpoint ") + checkpoint::stage_name(stage), bytes);
+  };
+
+  CheckpointResult result;
+  result.image_path = options.image_path;
+  auto start = Clock::now();
+  with_context("checkpoint '" + id + "'", [&] {
+    // The writer exists before the freeze so a bad --image-path costs the container nothing.
+    image::ImageWriter writer(options.image_path);
+    auto frozen_at = Clock::now();
+    checkpoint::SeizedContainer seized = checkpoint::seize_container(*cg, state.pid, dump_options);
+    // Clocks are read while every task is stopped: the restore continues them from here.
+    ContainerClocks clocks = read_container_clocks(state.pid);
+    model::Checkpoint cp = checkpoint::dump_container(seized, writer, dump_options);
+    writer.commit(image_body(state, spec, cp, clocks));
+    result.image_bytes = writer.stored_bytes();
+    result.processes = cp.processes.size();
+    if (options.leave_running) {
+      seized.detach();
+      result.frozen_seconds = seconds_since(frozen_at);
+      return;
+    }
+    seized.kill();
+    result.frozen_seconds = seconds_since(frozen_at);
+  });
+  progress.clear();
+  if (!options.leave_running) {
+    // The image now holds the container; free its name, cgroup and network for the restore.
+    teardown(id, spec);
+    store.remove(id);
+  }
+  result.total_seconds = seconds_since(start);
+  return result;
+}
+
+}  // namespace ckpt::runtime

@@ -1,0 +1,114 @@
+// `crun-ckpt restore`: a new container from an image alone. The container is launched as for
+// `run` (cgroup, namespaces, network, mounts from the image's spec), but its first process
+// becomes the restore stub that forks the original pids; the restore engine then turns every
+// stub into its dumped process. All tasks wait stopped, the cgroup is frozen, they are released
+// and the cgroup thawed once: the container resumes at one instant.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "common/error.h"
+#include "config/spec_json.h"
+#include "image/image.h"
+#include "runtime/container/checkpoint_restore.h"
+#include "runtime/container/clocks.h"
+#include "runtime/container/launcher.h"
+#include "runtime/container/progress.h"
+#include "runtime/container/start.h"
+#include "runtime/container/supervise.h"
+#include "runtime/model/model_json.h"
+#include "runtime/restore/restore.h"
+
+namespace ckpt::runtime {
+
+namespace {
+
+struct LoadedImage {
+  image::ImageReader reader;
+  config::ContainerSpec spec;
+  model::Checkpoint checkpoint;
+  restore::RestorePlan plan;
+  ContainerClocks clocks;
+
+  explicit LoadedImage(const std::string& dir) : reader(dir) {
+    const nlohmann::json& body = reader.body();
+    with_context("image " + dir, [&] {
+      try {
+        spec = config::spec_from_json(body.at("spec"));
+        checkpoint = model::checkpoint_from_json(body.at("checkpoint"));
+        clocks.monotonic_ns = body.at("clocks").at("monotonic_ns").get<long long>();
+        clocks.boottime_ns = body.at("clocks").at("boottime_ns").get<long long>();
+      } catch (const nlohmann::json::exception& e) {
+        throw Error(std::string("manifest.json body is malformed: ") + e.what(), 0,
+                    "the image is damaged or from an incompatible crun-ckpt");
+      }
+      plan = restore::plan_restore(checkpoint);
+    });
+  }
+};
+
+// Launches the container with the stub as its init and restores every task into it. Returns
+// the launched container with all tasks running (the cgroup was frozen around the release).
+LaunchedContainer launch_restored(const LoadedImage& image, const config::ContainerSpec& spec,
+                                  ProgressLine& progress) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) < 0) throw sys_error("pipe");
+  UniqueFd control_read(fds[0]), control_write(fds[1]);
+  LaunchOptions options{.id = spec.name};
+  int stub_fd = control_write.get();
+  const restore::RestorePlan& plan = image.plan;
+  options.init_main = [&plan, stub_fd]() -> int { restore::run_stub(plan, stub_fd); };
+  if (spec.has(config::Namespace::time)) options.time_offsets = offsets_to_continue(image.clocks);
+  progress.update("restore: creating the container", 0);
+  LaunchedContainer container = launch(spec, options);
+  control_write.reset();  // so a dead stub tree shows as EOF
+
+  restore::RestoreOptions restore_options;
+  restore_options.stub_control_fd = control_read.get();
+  progress.update("restore: rebuilding tasks", 0);
+  restore::RestoredTree tree = restore::restore_tree(container.pid(), image.checkpoint,
+                                                     image.reader, restore_options);
+  container.cgroup().freeze();
+  tree.resume();
+  container.cgroup().thaw();
+  return container;
+}
+
+}  // namespace
+
+int restore_container(const StateStore& store, const RestoreOptions& options) {
+  LoadedImage image(options.image_path);
+  config::ContainerSpec spec = image.spec;
+  if (!options.name.empty()) spec.name = options.name;
+  preflight(spec);
+  store.reserve(spec.name);
+  StateDirGuard guard(store, spec.name);
+  store.save_spec(spec.name, spec);
+  RunOptions run_options{.detach = options.detach, .spec_path = options.image_path,
+                         .pid_file = options.pid_file};
+  int code = with_context("restore '" + spec.name + "' from " + options.image_path, [&] {
+    if (options.detach) {
+      int status = start_detached(store, spec.name, [&] {
+        ProgressLine quiet(true);
+        LaunchedContainer container = launch_restored(image, spec, quiet);
+        store.save(initial_state(spec, run_options, container, true));
+        write_pid_file(options.pid_file, container.pid());
+        container.release();
+        return container.pid();
+      });
+      guard.keep();
+      return status;
+    }
+    ProgressLine progress(options.quiet);
+    ForwardedSignals signals;
+    LaunchedContainer container = launch_restored(image, spec, progress);
+    progress.clear();
+    store.save(initial_state(spec, run_options, container, false));
+    write_pid_file(options.pid_file, container.pid());
+    int status = signals.wait_forwarding(container.pid());
+    container.mark_reaped();
+    return exit_code_of(status);
+  });
+  return code;
+}
+
+}  // namespace ckpt::runtime
