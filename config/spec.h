@@ -20,32 +20,43 @@ struct IdMapping {
   uint32_t container_id = 0;
   uint32_t host_id = 0;
   uint32_t size = 0;
+
+  bool operator==(const IdMapping&) const = default;
 };
 
 struct User {
   uint32_t uid = 0;
   uint32_t gid = 0;
   std::vector<uint32_t> additional_gids;
+
+  bool operator==(const User&) const = default;
 };
 
 struct Process {
   std::vector<std::string> args;  // args[0] is the program; never empty once validated
-  std::vector<std::string> env = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"};
+  std::vector<std::string> env = {
+      "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"};
   std::string cwd = "/";
   User user;
   bool no_new_privileges = false;
+
+  bool operator==(const Process&) const = default;
 };
 
 struct Rootfs {
   std::string path = "/";  // absolute
   bool readonly = true;
+
+  bool operator==(const Rootfs&) const = default;
 };
 
 struct Mount {
-  std::string type;  // "bind", "tmpfs", or a file system type (proc, sysfs, ...)
-  std::string source;       // empty for tmpfs
-  std::string destination;  // absolute, inside the container
+  std::string type;                  // "bind", "tmpfs", "proc", "sysfs" or "mqueue"
+  std::string source;                // empty for tmpfs
+  std::string destination;           // absolute, inside the container
   std::vector<std::string> options;  // "ro", "rw", "nosuid", "size=64m", ...
+
+  bool operator==(const Mount&) const = default;
 };
 
 struct Ipv4Address {
@@ -72,16 +83,22 @@ struct Interface {
   Ipv4Cidr address;
   std::optional<Ipv4Address> gateway;
   std::optional<MacAddress> mac;  // default: derived from the address (02:00:a:b:c:d)
+
+  bool operator==(const Interface&) const = default;
 };
 
 struct Network {
   std::vector<Interface> interfaces;  // empty: loopback only
+
+  bool operator==(const Network&) const = default;
 };
 
 struct Resources {
   std::optional<uint64_t> memory_bytes;
   std::optional<uint64_t> pids;
   std::optional<double> cpus;  // 1.5 = one and a half CPUs
+
+  bool operator==(const Resources&) const = default;
 };
 
 struct Rlimit {
@@ -89,6 +106,8 @@ struct Rlimit {
   std::string name;  // "nofile", as written in the spec
   uint64_t soft = 0;
   uint64_t hard = 0;
+
+  bool operator==(const Rlimit&) const = default;
 };
 
 struct ContainerSpec {
@@ -98,7 +117,10 @@ struct ContainerSpec {
   std::string hostname;  // default: name
   std::vector<Namespace> namespaces = {Namespace::pid, Namespace::mount, Namespace::net,
                                        Namespace::uts, Namespace::ipc,   Namespace::time};
-  std::vector<IdMapping> uid_mappings;  // only with Namespace::user
+  // Only with Namespace::user. When the user namespace is asked for without mappings, each
+  // defaults to {container 0 -> host 100000, size 65536}: the conventional first /etc/subuid
+  // range, so container root is never host root.
+  std::vector<IdMapping> uid_mappings;
   std::vector<IdMapping> gid_mappings;
   std::vector<Mount> mounts;
   Network network;
@@ -107,6 +129,7 @@ struct ContainerSpec {
   std::string source_path;  // the file it was read from, for messages
 
   bool has(Namespace ns) const;
+  bool operator==(const ContainerSpec&) const = default;
 };
 
 const char* namespace_name(Namespace ns);
