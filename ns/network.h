@@ -27,6 +27,10 @@ void teardown_network(const config::ContainerSpec& spec, const std::string& cont
 
 // The host-side veth name of interface `index` of a container.
 std::string host_veth_name(const std::string& container_id, size_t index);
+// The bridge of the subnet that `subnet` (an interface address) belongs to: every address of
+// one subnet gives the same name.
 std::string bridge_name(const config::Ipv4Cidr& subnet);
+// The network address of `cidr` (host bits cleared): 10.1.2.5/24 -> 10.1.2.0/24.
+config::Ipv4Cidr subnet_of(const config::Ipv4Cidr& cidr);
 
 }  // namespace ckpt::ns
