@@ -9,6 +9,7 @@
 #include "runtime/container/checkpoint_restore.h"
 #include "runtime/container/clocks.h"
 #include "runtime/container/launcher.h"
+#include "runtime/container/lifecycle.h"
 #include "runtime/container/progress.h"
 #include "runtime/model/model_json.h"
 
@@ -78,6 +79,7 @@ CheckpointResult checkpoint_container(const StateStore& store, const std::string
   if (!options.leave_running) {
     // The image now holds the container; free its name, cgroup and network for the restore.
     teardown(id, spec);
+    if (state.detached && state.monitor_pid > 0) wait_for_process_exit(state.monitor_pid);
     store.remove(id);
   }
   result.total_seconds = seconds_since(start);

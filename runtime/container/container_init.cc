@@ -1,6 +1,7 @@
 #include "runtime/container/container_init.h"
 
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <grp.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -101,6 +102,9 @@ void container_init(const config::ContainerSpec& spec, const InitChannel& channe
       ::_exit(status);
     }
     switch_user(spec);
+    // Whatever the caller had open beyond stdio (its shell's, a CI runner's) must not reach
+    // the workload: it would be a hole in the container and a leak a checkpoint must refuse.
+    if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) throw sys_error("close_range");
     if (::chdir(spec.process.cwd.c_str()) < 0)
       throw sys_error("process.cwd: chdir " + spec.process.cwd);
     std::string program = resolve_program(spec.process.args[0], spec.process.env);

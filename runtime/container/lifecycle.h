@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,10 @@ void delete_container(const StateStore& store, const std::string& id, bool force
 int exec_in_container(const StateStore& store, const std::string& id,
                       const std::vector<std::string>& args, const std::vector<std::string>& env,
                       const std::string& cwd);
+
+// Waits (bounded) until `pid`, not necessarily our child, has exited.
+void wait_for_process_exit(pid_t pid,
+                           std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
 // "TERM", "SIGTERM", "15" -> 15; throws with a hint otherwise.
 int parse_signal(const std::string& text);

@@ -1,4 +1,5 @@
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -90,7 +91,19 @@ void delete_container(const StateStore& store, const std::string& id, bool force
                 "stop it first (`crun-ckpt kill " + id + " KILL`) or use `delete -f`");
   config::ContainerSpec spec = store.load_spec(id);
   teardown(id, spec);
+  // The monitor records the exit into the state directory as the init dies: let it finish
+  // before the directory goes, or the two race.
+  if (state.detached && state.monitor_pid > 0) wait_for_process_exit(state.monitor_pid);
   store.remove(id);
+}
+
+void wait_for_process_exit(pid_t pid, std::chrono::milliseconds timeout) {
+  int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd < 0) return;  // already gone
+  UniqueFd owner(pidfd);
+  pollfd pfd = {pidfd, POLLIN, 0};
+  while (::poll(&pfd, 1, static_cast<int>(timeout.count())) < 0 && errno == EINTR) {
+  }
 }
 
 int exec_in_container(const StateStore& store, const std::string& id,
