@@ -131,9 +131,13 @@ void ContainerCgroup::destroy() {
     int err = 0;
     while ((err = kernel_->remove_dir(m.dir)) == EBUSY && kernel_->now() < deadline)
       kernel_->sleep(milliseconds(10));
-    // The crun-ckpt parent stays even when empty: another container may be being created
-    // under it right now, and removing it would race with that mkdir.
-    if (err == 0 || err == ENOENT) continue;
+    if (err == 0 || err == ENOENT) {
+      // The crun-ckpt parent goes with its last container, so nothing is left on the host.
+      // rmdir fails harmlessly while siblings exist; create() retries a mkdir that loses the
+      // race with this rmdir.
+      kernel_->remove_dir(m.hierarchy.parent_dir());
+      continue;
+    }
     if (!first)
       first = Error("remove cgroup " + m.dir, err,
                     err == EBUSY ? "tasks are still inside; kill them first" : "");

@@ -78,10 +78,14 @@ std::unique_ptr<Cgroup> create(const Layout& layout, const std::string& name,
   std::vector<Member> members;
   for (const Hierarchy& h : hierarchies) {
     const std::string parent = h.parent_dir();
-    if (int err = kernel->make_dir(parent); err != 0 && err != EEXIST)
-      throw Error("create cgroup " + parent, err);
     const std::string dir = h.dir(name);
-    int err = kernel->make_dir(dir);
+    int err = ENOENT;
+    // ENOENT: the parent was removed by a concurrent destroy() of its last container.
+    for (int attempt = 0; attempt < 5 && err == ENOENT; ++attempt) {
+      if (int perr = kernel->make_dir(parent); perr != 0 && perr != EEXIST)
+        throw Error("create cgroup " + parent, perr);
+      err = kernel->make_dir(dir);
+    }
     if (err == EEXIST)
       throw Error("cgroup " + display_name(name) +
                   " already exists: a container of that name is running or was not deleted; "

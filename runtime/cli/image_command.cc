@@ -4,16 +4,11 @@
 #include "image/image.h"
 #include "runtime/cli/command.h"
 #include "runtime/container/progress.h"
+#include "runtime/model/model_json.h"
 
 namespace ckpt::cli {
 
 namespace {
-
-uint64_t vma_pages(const nlohmann::json& vma) {
-  uint64_t pages = 0;
-  for (const auto& run : vma.value("runs", nlohmann::json::array())) pages += run.value("npages", 0ULL);
-  return pages;
-}
 
 void print_inspection(const image::ImageReader& reader) {
   const auto& m = reader.manifest();
@@ -31,18 +26,19 @@ void print_inspection(const image::ImageReader& reader) {
               m.at("files").size());
   std::printf("\n%-7s %-7s %-7s %-7s %-16s %-7s %-6s %-10s %s\n", "PID", "PPID", "PGID", "SID",
               "COMM", "THREADS", "VMAS", "PAGES", "FDS");
-  for (const auto& p : body.at("checkpoint").at("processes")) {
+  model::Checkpoint checkpoint = model::checkpoint_from_json(body.at("checkpoint"));
+  for (const model::Process& p : checkpoint.processes) {
     uint64_t pages = 0;
-    for (const auto& vma : p.at("vmas")) pages += vma_pages(vma);
+    for (const model::Vma& vma : p.vmas)
+      for (const model::PageRun& run : vma.runs) pages += run.npages;
     std::string fds;
-    for (const auto& fd : p.value("fds", nlohmann::json::array())) {
+    for (const model::Fd& fd : p.fds) {
       if (!fds.empty()) fds += " ";
-      fds += std::to_string(fd.value("fd", -1)) + ":" + fd.value("kind", "?");
+      fds += std::to_string(fd.fd) + ":" + (fd.external.empty() ? fd.path : fd.external);
     }
-    std::printf("%-7d %-7d %-7d %-7d %-16s %-7zu %-6zu %-10llu %s\n", p.value("pid", 0),
-                p.value("ppid", 0), p.value("pgid", 0), p.value("sid", 0),
-                p.value("comm", "").c_str(), p.value("threads", nlohmann::json::array()).size(),
-                p.at("vmas").size(), static_cast<unsigned long long>(pages), fds.c_str());
+    std::printf("%-7d %-7d %-7d %-7d %-16s %-7zu %-6zu %-10llu %s\n", p.pid, p.ppid, p.pgid,
+                p.sid, p.comm.c_str(), p.threads.size(), p.vmas.size(),
+                static_cast<unsigned long long>(pages), fds.c_str());
   }
 }
 

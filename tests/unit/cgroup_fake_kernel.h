@@ -57,6 +57,9 @@ class FakeKernel : public Kernel {
   }
   int remove_dir(const std::string& path) override {
     if (!dirs.count(path)) return ENOENT;
+    // Like rmdir(2) on a cgroup: a directory with child cgroups cannot go.
+    for (const std::string& d : dirs)
+      if (d.size() > path.size() && d.rfind(path + "/", 0) == 0) return EBUSY;
     if (auto it = busy.find(path); it != busy.end() && it->second > 0) {
       --it->second;
       return EBUSY;

@@ -409,7 +409,19 @@ TEST(CgroupLogic, DestroyRetriesBusyAndToleratesMissing) {
   k->dirs.erase(kRoot + "/pids/crun-ckpt/c1");  // already gone
   cg->destroy();
   for (const std::string& d : cg->directories()) EXPECT_FALSE(k->dirs.count(d)) << d;
-  EXPECT_TRUE(k->dirs.count(kRoot + "/memory/crun-ckpt"));  // parents stay
+  EXPECT_FALSE(k->dirs.count(kRoot + "/memory/crun-ckpt"));  // the last container takes them
+}
+
+TEST(CgroupLogic, DestroyKeepsTheParentWhileASiblingExists) {
+  Layout layout;
+  auto k = hybrid_kernel(layout);
+  auto first = create(layout, "c1", {FreezerKind::automatic, k});
+  auto second = create(layout, "c2", {FreezerKind::automatic, k});
+  first->destroy();
+  EXPECT_TRUE(k->dirs.count(kRoot + "/memory/crun-ckpt/c2"));
+  EXPECT_TRUE(k->dirs.count(kRoot + "/memory/crun-ckpt"));
+  second->destroy();
+  EXPECT_FALSE(k->dirs.count(kRoot + "/memory/crun-ckpt"));
 }
 
 TEST(CgroupLogic, DestroyReportsAStuckDirectoryAfterRemovingTheOthers) {
