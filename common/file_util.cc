@@ -66,12 +66,12 @@ void write_full(int fd, const void* buf, size_t len, const std::string& what) {
   }
 }
 
-void write_file_atomic(const std::string& path, std::string_view data, int mode) {
+void write_file_atomic(const std::string& path, std::string_view data, int mode, bool durable) {
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
   {
     UniqueFd fd = open_file(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode);
     write_full(fd.get(), data.data(), data.size(), tmp);
-    if (::fsync(fd.get()) < 0) throw sys_error("fsync " + tmp);
+    if (durable && ::fsync(fd.get()) < 0) throw sys_error("fsync " + tmp);
   }
   if (::rename(tmp.c_str(), path.c_str()) < 0) {
     int err = errno;

@@ -60,16 +60,17 @@ void StateStore::reserve(const std::string& id) const {
 }
 
 void StateStore::save(const ContainerState& state) const {
-  write_file_atomic(dir(state.id) + "/state.json", state.to_json().dump(2) + "\n", 0600);
+  write_file_atomic(dir(state.id) + "/state.json", state.to_json().dump(2) + "\n", 0600, false);
 }
 
 void StateStore::save_spec(const std::string& id, const config::ContainerSpec& spec) const {
-  write_file_atomic(dir(id) + "/spec.json", config::spec_to_json(spec).dump(2) + "\n", 0600);
+  write_file_atomic(dir(id) + "/spec.json", config::spec_to_json(spec).dump(2) + "\n", 0600,
+                    false);
 }
 
 void StateStore::save_exit(const std::string& id, int exit_code) const {
   nlohmann::json j = {{"exit_code", exit_code}, {"finished", now_iso8601()}};
-  write_file_atomic(dir(id) + "/exit.json", j.dump() + "\n", 0600);
+  write_file_atomic(dir(id) + "/exit.json", j.dump() + "\n", 0600, false);
 }
 
 bool StateStore::exists(const std::string& id) const {
