@@ -49,6 +49,8 @@ CheckpointResult checkpoint_container(const StateStore& store, const std::string
   checkpoint::DumpOptions dump_options;
   dump_options.compression = options.compression;
   dump_options.fail_at_stage = options.fail_at_stage;
+  for (const auto& [dev, ino] : state.stdio_files)
+    dump_options.external_stdio.push_back({static_cast<dev_t>(dev), static_cast<ino_t>(ino)});
   dump_options.progress = [&progress](checkpoint::Stage stage, uint64_t bytes) {
     progress.update(std::string("checkpoint ") + checkpoint::stage_name(stage), bytes);
   };

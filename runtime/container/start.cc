@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/error.h"
@@ -31,6 +32,12 @@ ContainerState initial_state(const config::ContainerSpec& spec, const RunOptions
   state.bundle = options.bundle;
   state.detached = detached;
   if (detached) state.monitor_pid = ::getpid();
+  // The container inherited our stdio (launch passes it through).
+  for (int fd = 0; fd <= 2; ++fd) {
+    struct stat st;
+    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+      state.stdio_files.emplace_back(st.st_dev, st.st_ino);
+  }
   return state;
 }
 

@@ -28,6 +28,7 @@ nlohmann::json ContainerState::to_json() const {
                       {"monitor_pid", monitor_pid}, {"created", created}, {"cgroup", cgroup},
                       {"spec_path", spec_path}, {"bundle", bundle}, {"detached", detached}};
   if (exit_code) j["exit_code"] = *exit_code;
+  j["stdio_files"] = stdio_files;
   return j;
 }
 
@@ -43,6 +44,8 @@ ContainerState ContainerState::from_json(const nlohmann::json& j) {
   s.bundle = j.value("bundle", "");
   s.detached = j.value("detached", false);
   if (j.contains("exit_code")) s.exit_code = j["exit_code"].get<int>();
+  if (j.contains("stdio_files"))
+    s.stdio_files = j["stdio_files"].get<std::vector<std::pair<uint64_t, uint64_t>>>();
   return s;
 }
 

@@ -31,6 +31,9 @@ struct ContainerState {
   std::string bundle;             // OCI bundle dir, if any
   bool detached = false;
   std::optional<int> exit_code;   // once stopped
+  // Regular files given to the container as stdio when it started (its log, a redirected
+  // file): a checkpoint treats them as supplied from outside, like a terminal.
+  std::vector<std::pair<uint64_t, uint64_t>> stdio_files;  // (st_dev, st_ino)
 
   nlohmann::json to_json() const;
   static ContainerState from_json(const nlohmann::json& j);

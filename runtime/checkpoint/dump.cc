@@ -1,0 +1,45 @@
+// dump_container(): the checkpoint pipeline after the seize, as a list of stages.
+#include "common/error.h"
+#include "runtime/checkpoint/checkpoint.h"
+#include "runtime/checkpoint/dump_context.h"
+#include "runtime/checkpoint/proc_state.h"
+#include "runtime/task/registers.h"
+
+namespace ckpt::checkpoint {
+
+namespace {
+
+void enter(const DumpContext& ctx, Stage stage) {
+  ctx.progress(stage);
+  if (ctx.options.fail_at_stage == stage) {
+    throw Error(std::string("injected failure at stage ") + stage_name(stage) + " (test only)");
+  }
+}
+
+}  // namespace
+
+model::Checkpoint dump_container(SeizedContainer& seized, image::ImageWriter& writer,
+                                 const DumpOptions& options) {
+  return with_context("checkpoint", [&] {
+    DumpContext ctx{seized, writer, options, read_root(seized.init_host_pid()), {}, {}, 0};
+    ctx.processes.resize(seized.processes().size());
+
+    enter(ctx, Stage::classify);
+    classify_stage(ctx);
+
+    enter(ctx, Stage::task_state);
+    task_state_stage(ctx);
+
+    enter(ctx, Stage::memory);
+    memory_stage(ctx);
+
+    enter(ctx, Stage::assemble);
+    model::Checkpoint cp;
+    cp.processes = std::move(ctx.processes);  // already parents before children (build_tree)
+    cp.shared_memory = std::move(ctx.shared_memory);
+    cp.xsave_features = task::xsave_features();
+    return cp;
+  });
+}
+
+}  // namespace ckpt::checkpoint

@@ -1,0 +1,40 @@
+// The state of one dump_container() call, passed from stage to stage (no globals): the seized
+// tasks, the image being written, and the model being filled, processes[i] describing
+// seized.processes()[i].
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "image/image.h"
+#include "runtime/checkpoint/checkpoint.h"
+#include "runtime/model/task_model.h"
+
+namespace ckpt::checkpoint {
+
+struct DumpContext {
+  SeizedContainer& seized;
+  image::ImageWriter& writer;
+  const DumpOptions& options;
+  std::string root;  // the container's root directory as the dumper sees it
+  std::vector<model::Process> processes;
+  std::vector<model::SharedMemory> shared_memory;
+  uint64_t bytes_written = 0;
+
+  void progress(Stage stage) const {
+    if (options.progress) options.progress(stage, bytes_written);
+  }
+};
+
+// Stage `classify`: fds and mappings of every task; throws one "cannot checkpoint: ..." line.
+void classify_stage(DumpContext& ctx);
+// Stage `task_state`: registers, signals, creds, mm, rlimits, injected queries.
+void task_state_stage(DumpContext& ctx);
+// Stage `memory`: page streams and shared objects.
+void memory_stage(DumpContext& ctx);
+
+// Reads and classifies the mappings of host pid `pid` (smaps). Throws on the first refusal.
+std::vector<model::Vma> read_vmas(pid_t pid, const std::string& root);
+
+}  // namespace ckpt::checkpoint

@@ -1,0 +1,77 @@
+// Stage `task_state` (DESIGN.md pipeline step 4): per process its /proc-visible state, per
+// thread registers and signal state through ptrace, then what only the task can tell through
+// injected syscalls. Registers are read before any injection: the files hold the thread's
+// registers exactly as stopped (orig_rax and -ERESTART* intact; the restorer rewinds them).
+#include <signal.h>
+
+#include <cstring>
+
+#include "common/error.h"
+#include "runtime/checkpoint/dump_context.h"
+#include "runtime/checkpoint/injected_state.h"
+#include "runtime/checkpoint/proc_state.h"
+#include "runtime/checkpoint/ptrace_queries.h"
+#include "runtime/task/registers.h"
+
+namespace ckpt::checkpoint {
+
+namespace {
+
+model::PendingSignal as_pending(const siginfo_t& info) {
+  return model::PendingSignal{std::string(reinterpret_cast<const char*>(&info), sizeof info)};
+}
+
+model::Thread dump_thread(DumpContext& ctx, pid_t host_tid, pid_t tid) {
+  model::Thread t;
+  t.tid = tid;
+  task::Regs regs = task::get_regs(host_tid);
+  t.regs_file = "regs-" + std::to_string(tid);
+  ctx.writer.add_file(t.regs_file,
+                      std::string_view(reinterpret_cast<const char*>(&regs), sizeof regs));
+  t.xstate_file = "xstate-" + std::to_string(tid);
+  ctx.writer.add_file(t.xstate_file, task::get_xstate(host_tid));
+  t.fs_base = regs.fs_base;
+  t.gs_base = regs.gs_base;
+  t.blocked_mask = get_sigmask(host_tid);
+  for (auto& raw : peek_pending(host_tid, false)) t.pending.push_back({std::move(raw)});
+  RseqConfig rseq = get_rseq(host_tid);
+  t.rseq_addr = rseq.addr;
+  t.rseq_len = rseq.len;
+  t.rseq_sig = rseq.sig;
+  return t;
+}
+
+void dump_process(DumpContext& ctx, SeizedProcess& sp, model::Process& p) {
+  const TreeNode& node = sp.node;
+  p.pid = node.pid;
+  p.ppid = node.ppid;
+  p.pgid = node.pgid;
+  p.sid = node.sid;
+  p.comm = node.comm;
+  StatusFields st = collect_proc_state(node.host_pid, ctx.root, p);
+
+  p.threads.clear();
+  for (size_t i = 0; i < sp.threads.size(); ++i)
+    p.threads.push_back(dump_thread(ctx, node.host_tids[i], node.tids[i]));
+  for (auto& raw : peek_pending(node.host_pid, true)) p.shared_pending.push_back({std::move(raw)});
+
+  collect_injected_state(sp.threads, st.sig_caught | st.sig_ignored, p);
+
+  // Signals the seize or the injections took off a thread (signal-delivery-stops) are still
+  // owed to it: record them as pending on that thread.
+  for (size_t i = 0; i < sp.threads.size(); ++i)
+    for (const siginfo_t& info : sp.threads[i].deferred_signals())
+      p.threads[i].pending.push_back(as_pending(info));
+}
+
+}  // namespace
+
+void task_state_stage(DumpContext& ctx) {
+  auto& procs = ctx.seized.processes();
+  for (size_t i = 0; i < procs.size(); ++i) {
+    with_context(task_name(procs[i].node.pid, procs[i].node.comm),
+                 [&] { dump_process(ctx, procs[i], ctx.processes[i]); });
+  }
+}
+
+}  // namespace ckpt::checkpoint

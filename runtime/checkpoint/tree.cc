@@ -1,0 +1,157 @@
+#include "runtime/checkpoint/tree.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "cgroup/cgroup.h"
+#include "common/error.h"
+#include "common/file_util.h"
+#include "runtime/task/proc.h"
+
+namespace ckpt::checkpoint {
+
+namespace {
+
+// The fields of /proc/PID/status that task::ProcStatus does not carry (NSpgid, NSsid).
+struct NsGroup {
+  pid_t pgid = 0, sid = 0;
+};
+
+pid_t last_number(const std::string& value) {
+  std::istringstream in(value);
+  pid_t v = 0, last = 0;
+  while (in >> v) last = v;
+  return last;
+}
+
+NsGroup read_ns_group(const std::string& status_text) {
+  NsGroup g;
+  std::istringstream lines(status_text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.starts_with("NSpgid:"))
+      g.pgid = last_number(line.substr(7));
+    else if (line.starts_with("NSsid:"))
+      g.sid = last_number(line.substr(6));
+  }
+  return g;
+}
+
+ino_t pid_ns_inode(pid_t pid) {
+  std::string path = "/proc/" + std::to_string(pid) + "/ns/pid";
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) throw sys_error("stat " + path);
+  return st.st_ino;
+}
+
+std::vector<pid_t> read_children(pid_t pid, pid_t tid) {
+  std::string path = "/proc/" + std::to_string(pid) + "/task/" + std::to_string(tid) + "/children";
+  std::vector<pid_t> out;
+  std::istringstream in(read_file(path));
+  pid_t c;
+  while (in >> c) out.push_back(c);
+  return out;
+}
+
+}  // namespace
+
+std::string task_name(pid_t pid, const std::string& comm) {
+  return "pid " + std::to_string(pid) + " (" + comm + ")";
+}
+
+std::vector<TreeNode> build_tree(const std::vector<RawProcess>& processes, pid_t init_host_pid) {
+  std::map<pid_t, const RawProcess*> by_host;
+  for (const auto& p : processes) by_host[p.host_pid] = &p;
+  if (!by_host.count(init_host_pid)) {
+    throw Error("the container's init (host pid " + std::to_string(init_host_pid) +
+                ") is not in its cgroup");
+  }
+  std::map<pid_t, std::vector<const RawProcess*>> children;  // host ppid -> children
+  for (const auto& p : processes) {
+    if (p.host_pid == init_host_pid) continue;
+    if (!by_host.count(p.host_ppid)) {
+      throw Error(task_name(p.pid, p.comm) + ": its parent (host pid " +
+                  std::to_string(p.host_ppid) + ") is outside the container");
+    }
+    children[p.host_ppid].push_back(&p);
+    for (pid_t c : p.host_children) {
+      if (!by_host.count(c)) {
+        throw Error(task_name(p.pid, p.comm) + ": child host pid " + std::to_string(c) +
+                    " is not in the container's cgroup (a zombie not reaped yet?); retry "
+                    "after it is reaped");
+      }
+    }
+  }
+  for (pid_t c : by_host.at(init_host_pid)->host_children) {
+    if (!by_host.count(c)) {
+      throw Error("init: child host pid " + std::to_string(c) +
+                  " is not in the container's cgroup (a zombie not reaped yet?)");
+    }
+  }
+
+  std::vector<TreeNode> out;
+  std::vector<std::pair<const RawProcess*, pid_t>> queue = {{by_host.at(init_host_pid), 0}};
+  for (size_t i = 0; i < queue.size(); ++i) {
+    const auto [p, ppid] = queue[i];
+    out.push_back(
+        TreeNode{p->host_pid, p->pid, ppid, p->pgid, p->sid, p->comm, p->host_tids, p->tids});
+    auto kids = children[p->host_pid];
+    std::sort(kids.begin(), kids.end(),
+              [](const RawProcess* a, const RawProcess* b) { return a->pid < b->pid; });
+    for (const RawProcess* k : kids) queue.emplace_back(k, p->pid);
+  }
+  if (out.size() != processes.size()) {
+    throw Error("the process tree is not connected (" + std::to_string(processes.size()) +
+                " processes, " + std::to_string(out.size()) + " reachable from init)");
+  }
+  std::set<pid_t> seen;
+  for (const auto& n : out) {
+    if (!seen.insert(n.pid).second)
+      throw Error("two processes share container pid " + std::to_string(n.pid));
+  }
+  return out;
+}
+
+std::vector<RawProcess> read_processes(const cgroup::Cgroup& cgroup, pid_t init_host_pid) {
+  ino_t init_ns = pid_ns_inode(init_host_pid);
+  std::vector<RawProcess> out;
+  for (pid_t host_pid : cgroup.processes()) {
+    with_context("host pid " + std::to_string(host_pid), [&] {
+      std::string status_text = read_file("/proc/" + std::to_string(host_pid) + "/status");
+      task::ProcStatus st = task::parse_proc_status(status_text);
+      RawProcess p;
+      p.host_pid = host_pid;
+      p.host_ppid = st.ppid;
+      p.pid = st.innermost_pid();
+      p.comm = st.name;
+      NsGroup g = read_ns_group(status_text);
+      p.pgid = g.pgid;
+      p.sid = g.sid;
+      if (pid_ns_inode(host_pid) != init_ns) {
+        throw Error(task_name(p.pid, p.comm) +
+                    " is in another pid namespace than the container's init (nested pid "
+                    "namespaces are not supported yet)");
+      }
+      for (pid_t tid : task::list_threads(host_pid)) {
+        task::ProcStatus ts = task::read_proc_status(tid, host_pid);
+        p.host_tids.push_back(tid);
+        p.tids.push_back(ts.innermost_pid());
+        for (pid_t c : read_children(host_pid, tid)) p.host_children.push_back(c);
+      }
+      // Leader first: restore creates the thread group from it.
+      auto it = std::find(p.host_tids.begin(), p.host_tids.end(), host_pid);
+      if (it == p.host_tids.end()) throw Error("thread-group leader has exited");
+      size_t idx = static_cast<size_t>(it - p.host_tids.begin());
+      std::swap(p.host_tids[0], p.host_tids[idx]);
+      std::swap(p.tids[0], p.tids[idx]);
+      out.push_back(std::move(p));
+    });
+  }
+  return out;
+}
+
+}  // namespace ckpt::checkpoint

@@ -1,0 +1,47 @@
+// The container's process tree: which tasks there are (host and container pids), who is whose
+// parent, and the order a restore must recreate them in (parents before children). build_tree()
+// is pure and unit-tested; enumerate_tree() reads /proc for the tasks the cgroup lists.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace ckpt::cgroup {
+class Cgroup;
+}
+
+namespace ckpt::checkpoint {
+
+// One process as read from /proc (host view unless said otherwise).
+struct RawProcess {
+  pid_t host_pid = 0;
+  pid_t host_ppid = 0;
+  pid_t pid = 0;   // innermost NSpid
+  pid_t pgid = 0;  // innermost NSpgid (0: the group leader is outside the namespace)
+  pid_t sid = 0;   // innermost NSsid
+  std::string comm;
+  std::vector<pid_t> host_tids;      // leader first
+  std::vector<pid_t> tids;           // innermost NStid, same order
+  std::vector<pid_t> host_children;  // from /proc/PID/task/*/children
+};
+
+struct TreeNode {
+  pid_t host_pid = 0;
+  pid_t pid = 0, ppid = 0, pgid = 0, sid = 0;  // container view; ppid 0 for init
+  std::string comm;
+  std::vector<pid_t> host_tids, tids;  // leader first
+};
+
+// Links parents, checks the tree is whole (one init, every parent and child inside), and
+// returns it parents-before-children (children in pid order). Throws naming the odd task.
+std::vector<TreeNode> build_tree(const std::vector<RawProcess>& processes, pid_t init_host_pid);
+
+// Reads every process of the (frozen) cgroup; checks each is in init's pid namespace.
+std::vector<RawProcess> read_processes(const cgroup::Cgroup& cgroup, pid_t init_host_pid);
+
+// "pid 7 (python3)": how messages name a task.
+std::string task_name(pid_t pid, const std::string& comm);
+
+}  // namespace ckpt::checkpoint

@@ -1,0 +1,190 @@
+// Round trip of the checkpoint model through JSON, and refusal of malformed bodies.
+#include "runtime/model/model_json.h"
+
+#include <gtest/gtest.h>
+
+#include "common/error.h"
+
+namespace ckpt::model {
+namespace {
+
+Checkpoint sample() {
+  Checkpoint c;
+  c.xsave_features = 0x2e7;
+  Process p;
+  p.pid = 1;
+  p.ppid = 0;
+  p.pgid = 1;
+  p.sid = 1;
+  p.comm = "memhog";
+  p.pages_stream = "pages-1";
+  p.mm.start_code = 0x400000;
+  p.mm.end_code = 0x401000;
+  p.mm.brk = 0x1234000;
+  p.mm.auxv = {6, 4096, 0, 0};
+  p.mm.exe_path = "/bin/memhog";
+  p.umask = 077;
+  p.cwd = "/tmp";
+  p.root = "/";
+  p.personality = 0x0040000;
+  p.sched_policy = 0;
+  p.nice = 5;
+  p.uid[0] = 1000;
+  p.uid[3] = 1001;
+  p.gid[1] = 7;
+  p.groups = {4, 27};
+  p.cap_bounding = 0x1ffffffffffULL;
+  p.cap_effective = 0xffffffffffffffffULL;  // full uint64 range survives
+  p.securebits = 3;
+  p.no_new_privs = true;
+  p.dumpable = 0;
+  p.pdeath_signal = 9;
+  p.child_subreaper = true;
+
+  Thread t;
+  t.tid = 1;
+  t.regs_file = "regs-1";
+  t.xstate_file = "xstate-1";
+  t.fs_base = 0x7f0000001000;
+  t.blocked_mask = 1ULL << 9;
+  t.pending.push_back(PendingSignal{std::string("\x0a\x00\xff\x80", 4)});
+  t.altstack_sp = 0x7000;
+  t.altstack_size = 8192;
+  t.altstack_flags = 2;
+  t.rseq_addr = 0x7f00;
+  t.rseq_len = 32;
+  t.rseq_sig = 0x53053053;
+  t.clear_child_tid = 0x7f10;
+  p.threads.push_back(t);
+  t.tid = 2;
+  t.pending.clear();
+  p.threads.push_back(t);
+
+  Vma v;
+  v.start = 0x1000;
+  v.end = 0x5000;
+  v.prot = 3;
+  v.flags = 2;
+  v.kind = VmaKind::file_private;
+  v.name = "/bin/memhog";
+  v.path = "/bin/memhog";
+  v.offset = 0x2000;
+  v.runs = {{0x1000, 1}, {0x3000, 2}};
+  p.vmas.push_back(v);
+  v = Vma{};
+  v.kind = VmaKind::anonymous_shared;
+  v.shared_id = 1026;
+  p.vmas.push_back(v);
+  v.kind = VmaKind::vvar;
+  v.name = "[vvar_vclock]";
+  p.vmas.push_back(v);
+
+  p.sigactions.push_back(SigAction{10, 0x401000, 0x04000000, 0x401100, 1ULL << 11});
+  p.shared_pending.push_back(PendingSignal{std::string(128, '\x11')});
+  p.fds.push_back(Fd{0, FdKind::tty, "external:stdin", 2, false, 0, "stdin"});
+  p.fds.push_back(Fd{3, FdKind::regular, "/data/log", 02101, true, 4096, ""});
+  p.fds.push_back(Fd{4, FdKind::directory, "/etc", 0200000, true, 0, ""});
+  p.rlimits.push_back(Rlimit{7, 1024, 4096});
+  p.rlimits.push_back(Rlimit{3, 8 << 20, ~0ULL});
+  c.processes.push_back(p);
+
+  Process child = p;
+  child.pid = 2;
+  child.ppid = 1;
+  child.threads.resize(1);
+  child.threads[0].tid = 2;
+  child.pages_stream = "pages-2";
+  c.processes.push_back(child);
+
+  c.shared_memory.push_back(SharedMemory{1026, 8192, "shm-1026"});
+  return c;
+}
+
+TEST(ModelJson, RoundTripIsExact) {
+  Checkpoint c = sample();
+  nlohmann::json j = to_json(c);
+  // Through text too: what the image stores is the serialised form.
+  Checkpoint back = checkpoint_from_json(nlohmann::json::parse(j.dump()));
+  EXPECT_EQ(to_json(back), j);
+
+  ASSERT_EQ(back.processes.size(), 2u);
+  const Process& p = back.processes[0];
+  EXPECT_EQ(p.comm, "memhog");
+  EXPECT_EQ(p.cap_effective, 0xffffffffffffffffULL);
+  EXPECT_EQ(p.uid[3], 1001u);
+  EXPECT_EQ(p.groups, (std::vector<uint32_t>{4, 27}));
+  ASSERT_EQ(p.threads.size(), 2u);
+  ASSERT_EQ(p.threads[0].pending.size(), 1u);
+  EXPECT_EQ(p.threads[0].pending[0].siginfo, std::string("\x0a\x00\xff\x80", 4));
+  EXPECT_EQ(p.threads[0].rseq_sig, 0x53053053u);
+  ASSERT_EQ(p.vmas.size(), 3u);
+  EXPECT_EQ(p.vmas[0].kind, VmaKind::file_private);
+  ASSERT_EQ(p.vmas[0].runs.size(), 2u);
+  EXPECT_EQ(p.vmas[0].runs[1].start, 0x3000u);
+  EXPECT_EQ(p.vmas[0].runs[1].npages, 2u);
+  EXPECT_EQ(p.vmas[1].shared_id, 1026u);
+  EXPECT_EQ(p.vmas[2].name, "[vvar_vclock]");
+  EXPECT_EQ(p.fds[0].external, "stdin");
+  EXPECT_EQ(p.fds[1].pos, 4096u);
+  EXPECT_EQ(p.rlimits[1].hard, ~0ULL);
+  EXPECT_EQ(p.shared_pending[0].siginfo, std::string(128, '\x11'));
+  EXPECT_EQ(back.processes[1].ppid, 1);
+  EXPECT_EQ(back.shared_memory[0].stream, "shm-1026");
+  EXPECT_EQ(back.xsave_features, 0x2e7u);
+}
+
+TEST(ModelJson, SiginfoIsHexInJson) {
+  nlohmann::json j = to_json(sample());
+  EXPECT_EQ(j["processes"][0]["threads"][0]["pending"][0], "0a00ff80");
+  EXPECT_EQ(j["processes"][0]["vmas"][0]["kind"], "file_private");
+  EXPECT_EQ(j["processes"][0]["fds"][2]["kind"], "directory");
+}
+
+TEST(ModelJson, EmptyCheckpointRoundTrips) {
+  Checkpoint back = checkpoint_from_json(to_json(Checkpoint{}));
+  EXPECT_TRUE(back.processes.empty());
+  EXPECT_TRUE(back.shared_memory.empty());
+}
+
+TEST(ModelJson, MissingKeyIsRefusedNamingIt) {
+  nlohmann::json j = to_json(sample());
+  j["processes"][0].erase("pgid");
+  try {
+    checkpoint_from_json(j);
+    FAIL() << "accepted a process without pgid";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("pgid"), std::string::npos) << e.what();
+  }
+}
+
+TEST(ModelJson, UnknownEnumValueIsRefused) {
+  nlohmann::json j = to_json(sample());
+  j["processes"][0]["vmas"][0]["kind"] = "hugetlb";
+  EXPECT_THROW(checkpoint_from_json(j), Error);
+}
+
+TEST(ModelJson, BadHexIsRefused) {
+  nlohmann::json j = to_json(sample());
+  j["processes"][0]["shared_pending"][0] = "zz";
+  EXPECT_THROW(checkpoint_from_json(j), Error);
+  j["processes"][0]["shared_pending"][0] = "abc";
+  EXPECT_THROW(checkpoint_from_json(j), Error);
+}
+
+TEST(ModelJson, WrongTypeIsRefused) {
+  nlohmann::json j = to_json(sample());
+  j["processes"][0]["pid"] = "one";
+  EXPECT_THROW(checkpoint_from_json(j), Error);
+}
+
+TEST(ModelJson, OptionalKeysMayBeAbsent) {
+  nlohmann::json j = to_json(sample());
+  j["processes"][0].erase("child_subreaper");
+  j["processes"][0]["threads"][0].erase("clear_child_tid");
+  Checkpoint back = checkpoint_from_json(j);
+  EXPECT_FALSE(back.processes[0].child_subreaper);
+  EXPECT_EQ(back.processes[0].threads[0].clear_child_tid, 0u);
+}
+
+}  // namespace
+}  // namespace ckpt::model
