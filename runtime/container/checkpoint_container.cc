@@ -2,6 +2,7 @@
 #include <signal.h>
 
 #include <chrono>
+#include <filesystem>
 
 #include "cgroup/cgroup.h"
 #include "common/error.h"
@@ -33,6 +34,14 @@ nlohmann::json image_body(const ContainerState& state, const config::ContainerSp
           {"spec", config::spec_to_json(spec)},
           {"checkpoint", model::to_json(checkpoint)},
           {"clocks", {{"monotonic_ns", clocks.monotonic_ns}, {"boottime_ns", clocks.boottime_ns}}}};
+}
+
+// What the committed image occupies: every file in it, manifest included.
+uint64_t directory_bytes(const std::string& dir) {
+  uint64_t total = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir))
+    if (entry.is_regular_file()) total += entry.file_size();
+  return total;
 }
 
 }  // namespace
@@ -67,7 +76,7 @@ CheckpointResult checkpoint_container(const StateStore& store, const std::string
     ContainerClocks clocks = read_container_clocks(state.pid);
     model::Checkpoint cp = checkpoint::dump_container(seized, writer, dump_options);
     writer.commit(image_body(state, spec, cp, clocks));
-    result.image_bytes = writer.stored_bytes();
+    result.image_bytes = directory_bytes(options.image_path);
     result.processes = cp.processes.size();
     if (options.leave_running) {
       seized.detach();
