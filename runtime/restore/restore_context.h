@@ -1,0 +1,61 @@
+// Internal to the restore engine: the state of restoring one process, and the stages that
+// turn a stub into the dumped process. Each stage lives in its own file and runs injected
+// syscalls in the stopped stub through `remote`.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "runtime/model/task_model.h"
+#include "runtime/restore/image_source.h"
+#include "runtime/task/memory.h"
+#include "runtime/task/ptrace_attachment.h"
+#include "runtime/task/remote_syscall.h"
+
+namespace ckpt::restore {
+
+// The injected-code area, placed in a hole of both the stub's and the target layout:
+// one R-X page starting with `syscall`, then read-write scratch pages for syscall arguments.
+constexpr uint64_t kCodePages = 1;
+constexpr uint64_t kScratchPages = 4;
+constexpr uint64_t kPageSize = 4096;
+
+struct ProcessContext {
+  const model::Process& process;
+  pid_t host_pid;
+  task::SeizedTask& task;
+  task::RemoteSyscaller& remote;
+  task::TaskMemory memory;
+  const ImageSource& image;
+  uint64_t code_area = 0;  // start of the code page; scratch follows it
+  uint64_t code_area_size() const { return (kCodePages + kScratchPages) * kPageSize; }
+  uint64_t scratch() const { return code_area + kCodePages * kPageSize; }
+  uint64_t scratch_size() const { return kScratchPages * kPageSize; }
+
+  // Copies `len` bytes into the scratch area at `offset` and returns their remote address.
+  uint64_t put(const void* data, size_t len, size_t offset = 0);
+  // A NUL-terminated string in scratch (paths up to the scratch size).
+  uint64_t put_string(const std::string& text, size_t offset = 0);
+  std::string who() const { return "restore pid " + std::to_string(process.pid); }
+};
+
+// address_space.cc: code page, vdso/vvar move, unmapping the stub, mapping and filling the
+// dumped VMAs.
+void install_code_area(ProcessContext& ctx);
+void replace_address_space(ProcessContext& ctx);
+// mm_restore.cc: prctl(PR_SET_MM_MAP): brk, arg/env, auxv, exe.
+void restore_mm(ProcessContext& ctx);
+// fds_restore.cc: the file table, cwd, root, umask.
+void restore_files(ProcessContext& ctx);
+// signals_restore.cc: sigactions and pending signals (the mask goes with the registers).
+void restore_sigactions(ProcessContext& ctx);
+void restore_pending_signals(ProcessContext& ctx);
+// process_state_restore.cc: rlimits, personality, scheduling, prctl flags, per-thread bits.
+void restore_process_state(ProcessContext& ctx);
+// credentials_restore.cc: groups, ids, capabilities, securebits, no_new_privs, dumpable.
+void restore_credentials(ProcessContext& ctx);
+// registers_restore.cc: the last step: unmap the code area and load the dumped registers.
+void restore_registers(ProcessContext& ctx);
+
+}  // namespace ckpt::restore

@@ -1,0 +1,97 @@
+#include <gtest/gtest.h>
+
+#include "common/error.h"
+#include "runtime/restore/restore.h"
+
+namespace ckpt::restore {
+namespace {
+
+model::Process proc(pid_t pid, pid_t ppid, pid_t pgid, pid_t sid) {
+  model::Process p;
+  p.pid = pid;
+  p.ppid = ppid;
+  p.pgid = pgid;
+  p.sid = sid;
+  p.threads.push_back(model::Thread{.tid = pid});
+  return p;
+}
+
+model::Checkpoint tree(std::vector<model::Process> ps) {
+  model::Checkpoint c;
+  c.processes = std::move(ps);
+  return c;
+}
+
+std::string error_of(const model::Checkpoint& c) {
+  try {
+    plan_restore(c);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(RestorePlan, ShellLikeTreeKeepsParentsSessionsAndGroups) {
+  // 1 session leader; 2 leads group 2; 3 (child of 2) inherits it; 4 has its own session.
+  RestorePlan plan =
+      plan_restore(tree({proc(1, 0, 1, 1), proc(2, 1, 2, 1), proc(3, 2, 2, 1), proc(4, 1, 4, 4)}));
+  ASSERT_EQ(plan.processes.size(), 4u);
+  EXPECT_EQ(plan.processes[0].pid, 1);
+  EXPECT_EQ(plan.processes[0].parent, -1);
+  EXPECT_TRUE(plan.processes[0].setsid);
+  const StubSpec& two = plan.processes[plan.index_of(2)];
+  EXPECT_FALSE(two.setsid);
+  EXPECT_TRUE(two.new_group);
+  const StubSpec& three = plan.processes[plan.index_of(3)];
+  EXPECT_EQ(three.parent, plan.index_of(2));
+  EXPECT_FALSE(three.new_group);
+  EXPECT_EQ(three.join_group, 0);  // inherited from its parent
+  const StubSpec& four = plan.processes[plan.index_of(4)];
+  EXPECT_TRUE(four.setsid);
+  EXPECT_FALSE(four.new_group);  // setsid already makes it a group leader
+}
+
+TEST(RestorePlan, GroupLeaderSiblingIsCreatedBeforeItsMembers) {
+  // A pipeline: 3 joined the group of its younger sibling 5; 5's child 6 stays in it.
+  RestorePlan plan =
+      plan_restore(tree({proc(1, 0, 1, 1), proc(3, 1, 5, 1), proc(5, 1, 5, 1), proc(6, 5, 5, 1)}));
+  ASSERT_EQ(plan.processes.size(), 4u);
+  EXPECT_LT(plan.index_of(5), plan.index_of(3));
+  EXPECT_EQ(plan.processes[plan.index_of(3)].join_group, 5);
+  EXPECT_TRUE(plan.processes[plan.index_of(5)].new_group);
+  for (size_t i = 1; i < plan.processes.size(); ++i) {
+    EXPECT_LT(plan.processes[i].parent, static_cast<int>(i)) << "parent created after child";
+  }
+}
+
+TEST(RestorePlan, RootOutsideSessionNeedsNoSetsid) {
+  // The init's session and group live outside the namespace (shown as 0).
+  RestorePlan plan = plan_restore(tree({proc(1, 0, 0, 0), proc(2, 1, 0, 0)}));
+  EXPECT_FALSE(plan.processes[0].setsid);
+  EXPECT_FALSE(plan.processes[0].new_group);
+  EXPECT_EQ(plan.processes[1].join_group, 0);
+}
+
+TEST(RestorePlan, RefusesWhatItCannotRebuild) {
+  EXPECT_NE(error_of(tree({})).find("no root"), std::string::npos);
+  EXPECT_NE(error_of(tree({proc(7, 0, 7, 7)})).find("pid 1"), std::string::npos);
+  EXPECT_NE(error_of(tree({proc(1, 0, 1, 1), proc(2, 9, 1, 1)})).find("parent pid 9"),
+            std::string::npos);
+  EXPECT_NE(error_of(tree({proc(1, 0, 1, 1), proc(1, 0, 1, 1)})).find("twice"), std::string::npos);
+  // Session 1 inherited from a parent that later moved to session 2.
+  EXPECT_NE(error_of(tree({proc(1, 0, 1, 1), proc(2, 1, 2, 2), proc(3, 2, 1, 1)}))
+                .find("pid 3 is in session 1"),
+            std::string::npos);
+  // Group leader 9 is gone.
+  EXPECT_NE(error_of(tree({proc(1, 0, 1, 1), proc(2, 1, 9, 1)})).find("group 9"),
+            std::string::npos);
+  model::Process zombie = proc(2, 1, 1, 1);
+  zombie.zombie = true;
+  EXPECT_NE(error_of(tree({proc(1, 0, 1, 1), zombie})).find("zombie"), std::string::npos);
+  model::Process threaded = proc(2, 1, 1, 1);
+  threaded.threads.push_back(model::Thread{.tid = 5});
+  EXPECT_NE(error_of(tree({proc(1, 0, 1, 1), threaded})).find("2 threads"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ckpt::restore
