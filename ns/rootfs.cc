@@ -46,7 +46,13 @@ pid_t host_parent_pid() {
 void require_own_mount_namespace() {
   pid_t parent = host_parent_pid();
   if (parent <= 0) return;  // cloned by a process outside our /proc's view: nothing to compare
-  if (same_file("/proc/self/ns/mnt", "/proc/" + std::to_string(parent) + "/ns/mnt"))
+  std::string parent_ns = "/proc/" + std::to_string(parent) + "/ns/mnt";
+  // From a new user namespace the parent's (host-owned) namespace links cannot be inspected
+  // (EACCES); a process that could not stat it did not share the parent's user namespace, so it
+  // was cloned with new namespaces and there is nothing to guard against.
+  struct stat st {};
+  if (::stat(parent_ns.c_str(), &st) < 0 && errno == EACCES) return;
+  if (same_file("/proc/self/ns/mnt", parent_ns))
     throw Error("setup_rootfs runs in the mount namespace of its parent", EINVAL,
                 "clone the container with CLONE_NEWNS");
 }

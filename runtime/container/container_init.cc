@@ -54,6 +54,14 @@ void switch_user(const config::ContainerSpec& spec) {
     throw sys_error("process.no_new_privileges");
 }
 
+// A child cloned into a new user namespace keeps the host ids it was created with, which its
+// maps (written by the parent meanwhile) do not cover: files it creates would get EOVERFLOW.
+// Switching to the namespace's root makes its ids the mapped ones.
+void become_namespace_root() {
+  if (::setresgid(0, 0, 0) < 0) throw sys_error("setresgid to the user namespace's root");
+  if (::setresuid(0, 0, 0) < 0) throw sys_error("setresuid to the user namespace's root");
+}
+
 void install_stdio(const int stdio[3]) {
   for (int i = 0; i < 3; ++i) {
     if (stdio[i] < 0 || stdio[i] == i) continue;
@@ -89,6 +97,7 @@ void container_init(const config::ContainerSpec& spec, const InitChannel& channe
     // container. Cleared before exec so the workload does not depend on the launcher.
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     wait_for_parent(channel);
+    if (spec.has(config::Namespace::user)) become_namespace_root();
     unblock_all_signals();
     install_stdio(stdio);
     if (spec.has(config::Namespace::uts)) ns::set_hostname(spec.hostname);
