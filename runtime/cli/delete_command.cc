@@ -16,6 +16,7 @@ void add_delete_command(CLI::App& app, const Globals& globals, Action& action) {
   cmd->callback([&globals, &action, args] {
     action = [&globals, args] {
       runtime::delete_container(globals.store(), args->id, args->force);
+      std::printf("deleted %s\n", args->id.c_str());
       return 0;
     };
   });

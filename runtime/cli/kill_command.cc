@@ -19,6 +19,7 @@ void add_kill_command(CLI::App& app, const Globals& globals, Action& action) {
     action = [&globals, args] {
       runtime::kill_container(globals.store(), args->id, runtime::parse_signal(args->signal),
                               args->all);
+      std::printf("sent %s to %s\n", args->signal.c_str(), args->id.c_str());
       return 0;
     };
   });

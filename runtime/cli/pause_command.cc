@@ -15,12 +15,14 @@ void add_pause_resume_commands(CLI::App& app, const Globals& globals, Action& ac
   pause->callback([&globals, &action, pause_id] {
     action = [&globals, pause_id] {
       runtime::pause_container(globals.store(), *pause_id);
+      std::printf("paused %s\n", pause_id->c_str());
       return 0;
     };
   });
   resume->callback([&globals, &action, resume_id] {
     action = [&globals, resume_id] {
       runtime::resume_container(globals.store(), *resume_id);
+      std::printf("resumed %s\n", resume_id->c_str());
       return 0;
     };
   });

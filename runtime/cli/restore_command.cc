@@ -16,9 +16,7 @@ void add_restore_command(CLI::App& app, const Globals& globals, Action& action) 
   cmd->callback([&globals, &action, options] {
     action = [&globals, options] {
       int code = runtime::restore_container(globals.store(), *options);
-      if (options->detach) {
-        std::printf("restored %s\n", options->name.empty() ? "container" : options->name.c_str());
-      }
+      if (options->detach) std::printf("restored %s\n", options->image_path.c_str());
       return code;
     };
   });

@@ -2,7 +2,10 @@
 // inside, and what is left on the host afterwards.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
+
+#include "ns/network.h"
 
 #include "container_fixture.h"
 #include "harness.h"
@@ -110,6 +113,29 @@ TEST(Lifecycle, InterfaceHasItsMacAndAddressAndTheHostReachesIt) {
   EXPECT_EQ(ping.exit_code, 0) << ping.out << ping.err;
   EXPECT_EQ(cli({"delete", "-f", id}).exit_code, 0);
   EXPECT_NO_LEFTOVERS(cli, id);
+}
+
+TEST(Lifecycle, ContainersOnOneSubnetReachEachOther) {
+  CKPT_REQUIRE_ROOT();
+  Cli cli;
+  std::string prefix = unique_subnet_prefix();
+  std::vector<std::string> ids = {unique_name("peer"), unique_name("peer")};
+  for (size_t i = 0; i < ids.size(); ++i) {
+    cli.track(ids[i]);
+    auto spec = write_spec(cli, ids[i], {"/bin/sleep", "60"},
+                           "network:\n  interfaces:\n    - {name: eth0, address: " + prefix + "." +
+                               std::to_string(i + 2) + "/24, gateway: " + prefix + ".1}\n");
+    ASSERT_EQ(cli({"run", "-d", spec}).exit_code, 0);
+  }
+  auto ping = cli({"exec", ids[0], "--", "/bin/ping", "-c", "1", "-W", "5", prefix + ".3"});
+  EXPECT_EQ(ping.exit_code, 0) << ping.out << ping.err;
+  for (const auto& id : ids) EXPECT_EQ(cli({"delete", "-f", id}).exit_code, 0);
+  for (const auto& id : ids) EXPECT_NO_LEFTOVERS(cli, id);
+  // The subnet's bridge goes with its last container.
+  config::Ipv4Cidr subnet;
+  subnet.address.bytes = {10, 199, static_cast<uint8_t>(std::stoi(prefix.substr(7))), 0};
+  subnet.prefix = 24;
+  EXPECT_FALSE(std::filesystem::exists("/sys/class/net/" + ns::bridge_name(subnet)));
 }
 
 TEST(Lifecycle, PidsLimitStopsAForkBomb) {
