@@ -32,6 +32,14 @@ void restore_process_state(ProcessContext& ctx) {
     ctx.remote.check("rseq", SYS_rseq, t.rseq_addr, t.rseq_len, 0, t.rseq_sig);
   }
 
+  // The stub carries the name of the process it was forked from; ps and /proc/PID/comm must
+  // show the dumped one (at most 15 bytes and a NUL, like the kernel's TASK_COMM_LEN).
+  if (!p.comm.empty()) {
+    char comm[16] = {};
+    p.comm.copy(comm, sizeof comm - 1);
+    uint64_t addr = ctx.put(comm, sizeof comm);
+    ctx.remote.check("prctl(PR_SET_NAME)", SYS_prctl, PR_SET_NAME, addr);
+  }
   ctx.remote.check("prctl(PR_SET_PDEATHSIG)", SYS_prctl, PR_SET_PDEATHSIG, p.pdeath_signal);
   ctx.remote.check("prctl(PR_SET_CHILD_SUBREAPER)", SYS_prctl, PR_SET_CHILD_SUBREAPER,
                    p.child_subreaper ? 1 : 0);

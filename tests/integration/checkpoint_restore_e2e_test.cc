@@ -134,6 +134,8 @@ TEST(CheckpointRestore, SingleProcessKeepsPidMemoryAndCounter) {
   EXPECT_EQ(r["digest"], r["start_digest"]);
   EXPECT_GE(r.number("counter"), at_checkpoint) << "the counter restarted instead of continuing";
   EXPECT_GT(at_checkpoint, 2);
+  auto ps = cli({"ps", "--json", c.id()});
+  EXPECT_NE(ps.out.find("\"name\":\"selfcheck\""), std::string::npos) << ps.out;
 }
 
 TEST(CheckpointRestore, TreeOfTwentyKeepsPidsParentsGroupsAndSessions) {
