@@ -92,6 +92,20 @@ std::vector<std::string> split(std::string_view text, char sep) {
   return out;
 }
 
+void for_each_proc_field(std::string_view text,
+                         const std::function<void(const std::string&, const std::string&)>& fn) {
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(start, end - start);
+    start = end + 1;
+    size_t colon = line.find(':');
+    if (colon == std::string_view::npos) continue;
+    fn(std::string(line.substr(0, colon)), std::string(trim(line.substr(colon + 1))));
+  }
+}
+
 std::string_view trim(std::string_view text) {
   const char* ws = " \t\r\n";
   size_t b = text.find_first_not_of(ws);

@@ -2,6 +2,7 @@
 // naming the path, and an atomic replace for state files.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,6 +27,11 @@ void write_file_atomic(const std::string& path, std::string_view data, int mode 
 // Reads or writes exactly `len` bytes, retrying on EINTR and short transfers.
 void read_full(int fd, void* buf, size_t len, const std::string& what);
 void write_full(int fd, const void* buf, size_t len, const std::string& what);
+
+// Calls fn(key, value) for every "Key:  value" line of a /proc status-style text (status,
+// fdinfo), with the value trimmed; lines without a colon are skipped.
+void for_each_proc_field(std::string_view text,
+                         const std::function<void(const std::string&, const std::string&)>& fn);
 
 // Splits on `sep`, dropping empty fields.
 std::vector<std::string> split(std::string_view text, char sep);

@@ -56,21 +56,15 @@ std::string socket_reason(const std::string& family) {
 
 FdInfo parse_fdinfo(const std::string& text) {
   FdInfo info;
-  std::istringstream lines(text);
-  std::string line;
-  while (std::getline(lines, line)) {
-    size_t colon = line.find(':');
-    if (colon == std::string::npos) continue;
-    std::string key = line.substr(0, colon);
-    std::string value(trim(std::string_view(line).substr(colon + 1)));
-    if (value.empty()) continue;
+  for_each_proc_field(text, [&info](const std::string& key, const std::string& value) {
+    if (value.empty()) return;
     if (key == "pos")
       info.pos = std::stoull(value);
     else if (key == "flags")
       info.flags = static_cast<int>(std::stoul(value, nullptr, 8));
     else if (key == "mnt_id")
       info.mnt_id = std::stoi(value);
-  }
+  });
   return info;
 }
 

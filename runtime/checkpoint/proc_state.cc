@@ -76,13 +76,7 @@ StatFields parse_stat(const std::string& text) {
 
 StatusFields parse_status_fields(const std::string& text) {
   StatusFields s;
-  std::istringstream lines(text);
-  std::string line;
-  while (std::getline(lines, line)) {
-    size_t colon = line.find(':');
-    if (colon == std::string::npos) continue;
-    std::string key = line.substr(0, colon);
-    std::string value(trim(std::string_view(line).substr(colon + 1)));
+  for_each_proc_field(text, [&s](const std::string& key, const std::string& value) {
     auto ids = [&](uint32_t(&out)[4]) {
       auto v = numbers(value, 10);
       if (v.size() != 4)
@@ -117,7 +111,7 @@ StatusFields parse_status_fields(const std::string& text) {
       s.umask = static_cast<uint32_t>(std::stoul(value, nullptr, 8));
       s.has_umask = true;
     }
-  }
+  });
   return s;
 }
 

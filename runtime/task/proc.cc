@@ -22,27 +22,29 @@ std::vector<pid_t> parse_pids(const std::string& value) {
 
 ProcStatus parse_proc_status(const std::string& text) {
   ProcStatus st;
-  std::istringstream lines(text);
-  std::string line;
-  while (std::getline(lines, line)) {
-    size_t colon = line.find(':');
-    if (colon == std::string::npos) continue;
-    std::string key = line.substr(0, colon);
-    std::string value(trim(std::string_view(line).substr(colon + 1)));
-    if (key == "Name") st.name = value;
-    else if (key == "State" && !value.empty()) st.state = value[0];
-    else if (key == "Pid") st.pid = std::stoi(value);
-    else if (key == "Tgid") st.tgid = std::stoi(value);
-    else if (key == "PPid") st.ppid = std::stoi(value);
-    else if (key == "NSpid") st.nspid = parse_pids(value);
-    else if (key == "NStgid") st.nstgid = parse_pids(value);
-  }
+  for_each_proc_field(text, [&st](const std::string& key, const std::string& value) {
+    if (key == "Name")
+      st.name = value;
+    else if (key == "State" && !value.empty())
+      st.state = value[0];
+    else if (key == "Pid")
+      st.pid = std::stoi(value);
+    else if (key == "Tgid")
+      st.tgid = std::stoi(value);
+    else if (key == "PPid")
+      st.ppid = std::stoi(value);
+    else if (key == "NSpid")
+      st.nspid = parse_pids(value);
+    else if (key == "NStgid")
+      st.nstgid = parse_pids(value);
+  });
   return st;
 }
 
 ProcStatus read_proc_status(pid_t pid, pid_t tgid) {
-  std::string path = tgid > 0 ? "/proc/" + std::to_string(tgid) + "/task/" + std::to_string(pid) + "/status"
-                              : "/proc/" + std::to_string(pid) + "/status";
+  std::string path =
+      tgid > 0 ? "/proc/" + std::to_string(tgid) + "/task/" + std::to_string(pid) + "/status"
+               : "/proc/" + std::to_string(pid) + "/status";
   return parse_proc_status(read_file(path));
 }
 
