@@ -2,6 +2,11 @@
 // (tests/workloads/selfcheck.cc) reports from inside what it observes after the restore: its
 // pid, parent, group, session, a counter that must continue rather than restart, and the
 // digest of its memory.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -229,6 +234,39 @@ TEST(CheckpointRestore, FailureAtEveryStageLeavesTheContainerRunningAndNoImage) 
   }
   for (const auto& e : std::filesystem::directory_iterator(cli.scratch().path()))
     EXPECT_EQ(std::string(e.path().filename()).find(".partial"), std::string::npos) << e.path();
+}
+
+TEST(CheckpointRestore, KilledCheckpointLeavesTheContainerRecoverable) {
+  CKPT_REQUIRE_ROOT();
+  Cli cli;
+  SelfcheckContainer c(cli, "sigkill", 256);
+  ASSERT_EQ(cli({"run", "-d", c.spec()}).exit_code, 0);
+  ASSERT_TRUE(c.wait_running(1));
+  std::string image = cli.scratch().file("image");
+  // Slow compression keeps the dump busy long enough to be killed in the middle of it.
+  pid_t pid = fork();
+  if (pid == 0) {
+    int null = ::open("/dev/null", O_RDWR);
+    ::dup2(null, 1);
+    ::dup2(null, 2);
+    execl(binary().c_str(), binary().c_str(), "--root", cli.root().c_str(), "checkpoint",
+          "--compress", "zstd:19", "--image-path", image.c_str(), c.id().c_str(), nullptr);
+    _exit(127);
+  }
+  ::usleep(400000);
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+  EXPECT_FALSE(std::filesystem::exists(image)) << "a killed checkpoint left an image";
+  // Killed while frozen the container stays paused (resume recovers it); otherwise the kernel
+  // detached every task when the tracer died and it runs on.
+  std::string state = cli({"state", c.id()}).out;
+  if (state.find("\"paused\"") != std::string::npos)
+    ASSERT_EQ(cli({"resume", c.id()}).exit_code, 0);
+  long now = counter_of(c.dir(), "1");
+  EXPECT_TRUE(wait_until([&] { return counter_of(c.dir(), "1") > now; }))
+      << "the container does not run after a killed checkpoint";
+  auto report = c.reports(c.id(), 1);
+  EXPECT_EQ(report["1"]["digest"], report["1"]["start_digest"]);
 }
 
 TEST(CheckpointRestore, TamperedOrTruncatedImageIsRefusedAndLeavesNothing) {
