@@ -1,3 +1,5 @@
+#include "common/error.h"
+#include "config/parse_values.h"
 #include "config/spec_yaml.h"
 #include "runtime/cli/command.h"
 #include "runtime/container/lifecycle.h"
@@ -26,6 +28,7 @@ void add_run_command(CLI::App& app, const Globals& globals, Action& action) {
               ? config::parse_spec_yaml(config::default_spec_yaml(), "counter.yaml")
               : config::load_spec_yaml(args->spec_path);
       if (!args->name.empty()) {
+        with_context("--name", [&] { config::check_container_id(args->name); });
         spec.name = args->name;
       }
       runtime::RunOptions options{.detach = args->detach,

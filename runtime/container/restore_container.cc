@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
+#include "config/parse_values.h"
 #include "config/spec_json.h"
 #include "image/image.h"
 #include "runtime/container/checkpoint_restore.h"
@@ -78,7 +79,10 @@ LaunchedContainer launch_restored(const LoadedImage& image, const config::Contai
 int restore_container(const StateStore& store, const RestoreOptions& options) {
   LoadedImage image(options.image_path);
   config::ContainerSpec spec = image.spec;
-  if (!options.name.empty()) spec.name = options.name;
+  if (!options.name.empty()) {
+    with_context("--name", [&] { config::check_container_id(options.name); });
+    spec.name = options.name;
+  }
   preflight(spec);
   store.reserve(spec.name);
   StateDirGuard guard(store, spec.name);
