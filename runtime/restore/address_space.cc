@@ -219,7 +219,10 @@ void install_code_area(ProcessContext& ctx) {
       "mmap (code area)", SYS_mmap, addr, ctx.code_area_size(), PROT_READ | PROT_WRITE,
       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, static_cast<uint64_t>(-1), 0);
   if (static_cast<uint64_t>(got) != addr) throw Error("code area mapped at the wrong address");
-  const unsigned char syscall_insn[] = {0x0f, 0x05};
+  // `syscall; jmp .`: injected calls stop at syscall exit and never run the jump, but a thread
+  // created by an injected clone3 starts right after the syscall and must wait there, spinning,
+  // until we seize it (threads_restore.cc).
+  const unsigned char syscall_insn[] = {0x0f, 0x05, 0xeb, 0xfe};
   ctx.memory.write(addr, syscall_insn, sizeof(syscall_insn));
   ctx.remote.check("mprotect (code page)", SYS_mprotect, addr, kCodePages * kPageSize,
                    PROT_READ | PROT_EXEC);

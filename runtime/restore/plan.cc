@@ -23,13 +23,17 @@ void check_supported(const model::Process& p) {
   if (p.zombie) {
     throw Error(pid_str(p.pid) + " is a zombie: restoring zombies is not supported yet");
   }
-  if (p.threads.size() != 1) {
-    throw Error(pid_str(p.pid) + " has " + std::to_string(p.threads.size()) +
-                " threads: only single-threaded processes can be restored yet");
-  }
+  if (p.threads.empty()) throw Error(pid_str(p.pid) + " has no threads in the checkpoint");
   if (p.threads[0].tid != p.pid) {
     throw Error(pid_str(p.pid) + ": its first thread has tid " + std::to_string(p.threads[0].tid) +
                 ", expected the thread-group leader");
+  }
+  // Threads are recreated with clone3(set_tid): every tid must be free and distinct.
+  std::set<pid_t> tids;
+  for (const model::Thread& t : p.threads) {
+    if (t.tid <= 0 || !tids.insert(t.tid).second) {
+      throw Error(pid_str(p.pid) + ": invalid or duplicate thread id " + std::to_string(t.tid));
+    }
   }
 }
 

@@ -13,11 +13,7 @@
 
 namespace ckpt::restore {
 
-void restore_process_state(ProcessContext& ctx) {
-  const model::Process& p = ctx.process;
-  const model::Thread& t = p.threads.at(0);
-  ctx.remote.check("personality", SYS_personality, p.personality);
-
+void restore_thread_state(ProcessContext& ctx, const model::Thread& t) {
   if (t.altstack_sp != 0 || t.altstack_size != 0) {
     stack_t ss{};
     ss.ss_sp = reinterpret_cast<void*>(t.altstack_sp);
@@ -31,6 +27,14 @@ void restore_process_state(ProcessContext& ctx) {
     // The area is back in memory by now; the kernel refreshes its cpu fields on return.
     ctx.remote.check("rseq", SYS_rseq, t.rseq_addr, t.rseq_len, 0, t.rseq_sig);
   }
+}
+
+void restore_process_state(ProcessContext& ctx) {
+  const model::Process& p = ctx.process;
+  const model::Thread& t = p.threads.at(0);
+  ctx.remote.check("personality", SYS_personality, p.personality);
+
+  restore_thread_state(ctx, t);
 
   // The stub carries the name of the process it was forked from; ps and /proc/PID/comm must
   // show the dumped one (at most 15 bytes and a NUL, like the kernel's TASK_COMM_LEN).

@@ -1,6 +1,7 @@
-// The last stage of a process: unmap the code area with the final injected call (the task
-// stops at that syscall's exit, so it never returns into the vanished page), then load the
-// dumped xstate, general registers and blocked-signal mask while it is still stopped there.
+// The last stage of a thread (for the leader, of the process): unmap the code area with the final
+// injected call (the task stops at that syscall's exit, so it never returns into the vanished
+// page), then load the dumped xstate, general registers and blocked-signal mask while it is still
+// stopped there.
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 
@@ -12,8 +13,9 @@
 
 namespace ckpt::restore {
 
-void restore_registers(ProcessContext& ctx) {
-  const model::Thread& t = ctx.process.threads.at(0);
+namespace {
+
+void load_registers(ProcessContext& ctx, const model::Thread& t, bool unmap_code_area) {
   std::string raw = with_context("registers", [&] { return ctx.image.read_file(t.regs_file); });
   if (raw.size() != sizeof(task::Regs)) {
     throw Error("registers file " + t.regs_file + " has " + std::to_string(raw.size()) +
@@ -32,7 +34,9 @@ void restore_registers(ProcessContext& ctx) {
     }
   }
 
-  ctx.remote.check("munmap (code area)", SYS_munmap, ctx.code_area, ctx.code_area_size());
+  if (unmap_code_area) {
+    ctx.remote.check("munmap (code area)", SYS_munmap, ctx.code_area, ctx.code_area_size());
+  }
   ctx.remote.forget();
   pid_t tid = ctx.host_pid;
   if (!xstate.empty()) task::set_xstate(tid, xstate);
@@ -44,6 +48,16 @@ void restore_registers(ProcessContext& ctx) {
   if (ptrace(PTRACE_SETSIGMASK, tid, sizeof(mask), &mask) != 0) {
     throw sys_error("ptrace setsigmask task " + std::to_string(tid));
   }
+}
+
+}  // namespace
+
+void restore_thread_registers(ProcessContext& ctx, const model::Thread& thread) {
+  load_registers(ctx, thread, false);
+}
+
+void restore_registers(ProcessContext& ctx) {
+  load_registers(ctx, ctx.process.threads.at(0), true);
 }
 
 }  // namespace ckpt::restore

@@ -69,9 +69,10 @@ struct RestoreOptions {
 class RestoredTree {
  public:
   struct Task {
-    pid_t pid = 0;       // in the container
-    pid_t host_pid = 0;  // as seen by us
-    task::SeizedTask attachment;
+    pid_t pid = 0;                          // in the container
+    pid_t host_pid = 0;                     // as seen by us
+    task::SeizedTask attachment;            // the thread-group leader
+    std::vector<task::SeizedTask> threads;  // the other threads, in dump order
   };
 
   RestoredTree(pid_t init_host_pid, std::vector<Task> tasks);

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "runtime/model/task_model.h"
 #include "runtime/restore/image_source.h"
@@ -50,12 +51,22 @@ void restore_mm(ProcessContext& ctx);
 void restore_files(ProcessContext& ctx);
 // signals_restore.cc: sigactions and pending signals (the mask goes with the registers).
 void restore_sigactions(ProcessContext& ctx);
-void restore_pending_signals(ProcessContext& ctx);
+void restore_pending_signals(ProcessContext& ctx);  // process-wide and the leader's own
+void restore_thread_pending(ProcessContext& ctx, const model::Thread& thread);
 // process_state_restore.cc: rlimits, personality, scheduling, prctl flags, per-thread bits.
 void restore_process_state(ProcessContext& ctx);
+// The per-thread part (sigaltstack, clear_child_tid, rseq), run in the thread itself.
+void restore_thread_state(ProcessContext& ctx, const model::Thread& thread);
 // credentials_restore.cc: groups, ids, capabilities, securebits, no_new_privs, dumpable.
 void restore_credentials(ProcessContext& ctx);
 // registers_restore.cc: the last step: unmap the code area and load the dumped registers.
 void restore_registers(ProcessContext& ctx);
+// Loads a non-leader thread's xstate, registers and mask (the code area stays mapped).
+void restore_thread_registers(ProcessContext& ctx, const model::Thread& thread);
+// threads_restore.cc: creates threads[1..] with clone3(set_tid) from the leader and gives each
+// its own state and final registers; returns their attachments (stopped). Runs before the
+// leader's credentials (set_tid needs CAP_CHECKPOINT_RESTORE) and its final registers (the
+// threads are created by and run in the code area the leader unmaps last).
+std::vector<task::SeizedTask> restore_threads(ProcessContext& leader, bool suspend_seccomp);
 
 }  // namespace ckpt::restore

@@ -1,8 +1,10 @@
 // restore_tree(): the restore of a process tree read as a list of stages. The stubs already
 // exist (run_stub); here each is seized and turned into its dumped process:
 //   code area -> address space (vdso, unmap, map, fill) -> mm fields -> files -> signal
-//   actions -> process state -> pending signals -> credentials (the last privileged step) ->
-//   registers and mask (last, from the final syscall-exit stop).
+//   actions -> process state -> pending signals ->
+//   threads (created by the leader, each given its own state, credentials and registers) ->
+//   leader's credentials (the last privileged step) -> leader's registers and mask (last,
+//   from the final syscall-exit stop, which also unmaps the code area).
 // Every task stays stopped and attached until RestoredTree::resume().
 #include <signal.h>
 #include <sys/wait.h>
@@ -48,8 +50,8 @@ void check_cpu(const model::Checkpoint& checkpoint) {
   }
 }
 
-void restore_process(const model::Process& process, RestoredTree::Task& t,
-                     const ImageSource& image) {
+void restore_process(const model::Process& process, RestoredTree::Task& t, const ImageSource& image,
+                     const RestoreOptions& options) {
   task::RemoteSyscaller remote(t.attachment);
   ProcessContext ctx{process, t.host_pid, t.attachment, remote, task::TaskMemory(t.host_pid),
                      image};
@@ -60,6 +62,7 @@ void restore_process(const model::Process& process, RestoredTree::Task& t,
   restore_sigactions(ctx);
   restore_process_state(ctx);
   restore_pending_signals(ctx);
+  t.threads = restore_threads(ctx, options.suspend_seccomp);
   restore_credentials(ctx);
   restore_registers(ctx);
 }
@@ -88,12 +91,19 @@ pid_t RestoredTree::host_pid(pid_t container_pid) const {
 
 void RestoredTree::resume() {
   // Children first: by the time init runs again, everything below it is live.
-  for (auto it = tasks_.rbegin(); it != tasks_.rend(); ++it) it->attachment.detach();
+  // Within a process, the other threads first: the leader's detach is the last word.
+  for (auto it = tasks_.rbegin(); it != tasks_.rend(); ++it) {
+    for (task::SeizedTask& thread : it->threads) thread.detach();
+    it->attachment.detach();
+  }
   done_ = true;
 }
 
 void RestoredTree::release() {
-  for (Task& t : tasks_) t.attachment.release();
+  for (Task& t : tasks_) {
+    for (task::SeizedTask& thread : t.threads) thread.release();
+    t.attachment.release();
+  }
   done_ = true;
 }
 
@@ -102,13 +112,18 @@ void RestoredTree::kill_all() noexcept {
   // tracer before its parent (or init) can reap it.
   // Children first: a dying init waits for its children, and those are traced by us.
   if (init_ > 0) kill(init_, SIGKILL);
-  for (auto it = tasks_.rbegin(); it != tasks_.rend(); ++it) {
-    pid_t tid = it->attachment.release();
+  auto kill_and_reap = [](task::SeizedTask& attachment) {
+    pid_t tid = attachment.release();
     if (tid > 0) {
       kill(tid, SIGKILL);
       while (waitpid(tid, nullptr, __WALL) < 0 && errno == EINTR) {
       }
     }
+  };
+  for (auto it = tasks_.rbegin(); it != tasks_.rend(); ++it) {
+    // A traced thread's exit is reported to us like the leader's: collect each one.
+    for (task::SeizedTask& thread : it->threads) kill_and_reap(thread);
+    kill_and_reap(it->attachment);
   }
   // Init is usually our child (the caller cloned it); if not, the waitpid fails harmlessly.
   if (init_ > 0) {
@@ -144,7 +159,7 @@ RestoredTree restore_tree(pid_t stub_init_host_pid, const model::Checkpoint& che
   for (const model::Process& p : checkpoint.processes) by_pid[p.pid] = &p;
   for (RestoredTree::Task& t : tree.tasks()) {
     with_context("restore pid " + std::to_string(t.pid),
-                 [&] { restore_process(*by_pid.at(t.pid), t, image); });
+                 [&] { restore_process(*by_pid.at(t.pid), t, image, options); });
   }
   return tree;
 }

@@ -76,9 +76,13 @@ void restore_pending_signals(ProcessContext& ctx) {
   for (const model::PendingSignal& s : ctx.process.shared_pending) {
     queue_pending(ctx, s, ctx.process.pid, true);
   }
-  for (const model::Thread& t : ctx.process.threads) {
-    for (const model::PendingSignal& s : t.pending) queue_pending(ctx, s, t.tid, false);
-  }
+  restore_thread_pending(ctx, ctx.process.threads.at(0));
+}
+
+void restore_thread_pending(ProcessContext& ctx, const model::Thread& thread) {
+  // Run in `thread` itself: rt_tgsigqueueinfo accepts a kernel si_code only when the caller's
+  // own tid is the target (kernel/signal.c do_rt_tgsigqueueinfo), not from the leader.
+  for (const model::PendingSignal& s : thread.pending) queue_pending(ctx, s, thread.tid, false);
 }
 
 }  // namespace ckpt::restore

@@ -88,9 +88,23 @@ TEST(RestorePlan, RefusesWhatItCannotRebuild) {
   model::Process zombie = proc(2, 1, 1, 1);
   zombie.zombie = true;
   EXPECT_NE(error_of(tree({proc(1, 0, 1, 1), zombie})).find("zombie"), std::string::npos);
+  model::Process twice = proc(2, 1, 1, 1);
+  twice.threads.push_back(model::Thread{.tid = 5});
+  twice.threads.push_back(model::Thread{.tid = 5});
+  EXPECT_NE(error_of(tree({proc(1, 0, 1, 1), twice})).find("duplicate thread id 5"),
+            std::string::npos);
+  model::Process no_threads = proc(2, 1, 1, 1);
+  no_threads.threads.clear();
+  EXPECT_NE(error_of(tree({proc(1, 0, 1, 1), no_threads})).find("no threads"), std::string::npos);
+}
+
+TEST(RestorePlan, AcceptsThreadedProcesses) {
   model::Process threaded = proc(2, 1, 1, 1);
   threaded.threads.push_back(model::Thread{.tid = 5});
-  EXPECT_NE(error_of(tree({proc(1, 0, 1, 1), threaded})).find("2 threads"), std::string::npos);
+  threaded.threads.push_back(model::Thread{.tid = 6});
+  RestorePlan plan = plan_restore(tree({proc(1, 0, 1, 1), threaded}));
+  ASSERT_EQ(plan.processes.size(), 2u);
+  EXPECT_EQ(plan.processes[1].pid, 2);
 }
 
 }  // namespace
