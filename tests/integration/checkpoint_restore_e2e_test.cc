@@ -260,8 +260,9 @@ TEST(CheckpointRestore, KilledCheckpointLeavesTheContainerRecoverable) {
   // Killed while frozen the container stays paused (resume recovers it); otherwise the kernel
   // detached every task when the tracer died and it runs on.
   std::string state = cli({"state", c.id()}).out;
-  if (state.find("\"paused\"") != std::string::npos)
+  if (state.find("\"paused\"") != std::string::npos) {
     ASSERT_EQ(cli({"resume", c.id()}).exit_code, 0);
+  }
   long now = counter_of(c.dir(), "1");
   EXPECT_TRUE(wait_until([&] { return counter_of(c.dir(), "1") > now; }))
       << "the container does not run after a killed checkpoint";
