@@ -60,6 +60,9 @@ class SelfcheckContainer {
                        "mounts:\n  - {type: bind, source: " + dir_.path() +
                            ", destination: /mnt}\n");
   }
+  // The container goes before its report directory: a running workload would keep writing
+  // into the directory while it is removed.
+  ~SelfcheckContainer() { cli_({"delete", "-f", id_}); }
   const std::string& id() const { return id_; }
   const std::string& spec() const { return spec_; }
   TempDir& dir() { return dir_; }
@@ -307,10 +310,10 @@ TEST(CheckpointRestore, TamperedOrTruncatedImageIsRefusedAndLeavesNothing) {
 
 TEST(CheckpointRestore, UnsupportedFdRefusesNamingTaskAndFd) {
   CKPT_REQUIRE_ROOT();
+  TempDir data("ckpt-sock");  // declared first: removed after the container is deleted
   Cli cli;
   std::string id = unique_name("sock");
   cli.track(id);
-  TempDir data("ckpt-sock");
   auto spec = write_spec(cli, id, {workload("memhog"), "1", "/mnt/counter", "--socket"},
                          "mounts:\n  - {type: bind, source: " + data.path() +
                              ", destination: /mnt}\n");

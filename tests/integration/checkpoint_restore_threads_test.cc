@@ -73,6 +73,9 @@ class ThreadsContainer {
     return parse(text);
   }
 
+  // The container goes before its report directory, which it writes into while it runs.
+  ~ThreadsContainer() { cli_({"delete", "-f", id_}); }
+
  private:
   Cli& cli_;
   std::string id_;

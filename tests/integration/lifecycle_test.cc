@@ -80,10 +80,10 @@ TEST(Lifecycle, DuplicateNameIsRefused) {
 
 TEST(Lifecycle, BindMountIsWritableAndVisibleFromTheHost) {
   CKPT_REQUIRE_ROOT();
+  TempDir data("ckpt-bind");  // declared first: removed after the container
   Cli cli;
   std::string id = unique_name("bind");
   cli.track(id);
-  TempDir data("ckpt-bind");
   auto spec = write_spec(cli, id, {"/bin/sh", "-c", "echo hello > /mnt/out; touch /cant 2>/dev/null || echo ro"},
                          "mounts:\n  - {type: bind, source: " + data.path() +
                              ", destination: /mnt, options: [rw]}\n");
@@ -184,10 +184,10 @@ std::vector<long> ticks(const TempDir& dir, int n) {
 
 TEST(Lifecycle, PauseFreezesEveryTaskAndResumeContinuesThem) {
   CKPT_REQUIRE_ROOT();
+  TempDir data("ckpt-ticks");  // declared first: removed after the container
   Cli cli;
   std::string id = unique_name("pause");
   cli.track(id);
-  TempDir data("ckpt-ticks");
   auto spec = write_spec(cli, id, {workload("ticker"), "/mnt", "3"},
                          "mounts:\n  - {type: bind, source: " + data.path() + ", destination: /mnt}\n");
   ASSERT_EQ(cli({"run", "-d", spec}).exit_code, 0);
