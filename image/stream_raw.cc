@@ -17,12 +17,13 @@ namespace {
 constexpr size_t kBufferSize = 4u << 20;  // matches the 4 MiB blocks dd-like writers use
 constexpr size_t kDirectWrite = 1u << 20;
 
-class RawStreamWriter final : public FileStreamWriter {
+class RawStreamWriter final : public BufferedStreamWriter {
  public:
-  RawStreamWriter(UniqueFd fd, std::string label) : out_(std::move(fd), std::move(label)) {}
+  RawStreamWriter(UniqueFd fd, std::string label)
+      : BufferedStreamWriter(std::move(fd), std::move(label), Compression::none) {}
 
   void write(const void* data, size_t len) override {
-    if (finished_) throw file_error(out_.label(), "stream written after finish()");
+    check_open();
     if (len >= kDirectWrite) {
       flush();
       out_.write(data, len);
@@ -36,39 +37,8 @@ class RawStreamWriter final : public FileStreamWriter {
   }
 
   void finish() override {
-    if (finished_) return;
-    flush();
-    out_.finish();
-    finished_ = true;
-    std::vector<char>().swap(buffer_);
+    if (!finished_) finish_stored();
   }
-
-  uint64_t raw_bytes() const override { return raw_; }
-  uint64_t stored_bytes() const override { return out_.bytes() + used_; }
-  bool finished() const override { return finished_; }
-
-  FileRecord record() const override {
-    FileRecord r;
-    r.size = out_.bytes();
-    r.xxh128 = out_.hex();
-    r.raw_size = raw_;
-    r.compression = Compression::none;
-    r.stream = true;
-    return r;
-  }
-
- private:
-  void flush() {
-    if (used_ == 0) return;
-    out_.write(buffer_.data(), used_);
-    used_ = 0;
-  }
-
-  StoredFileWriter out_;
-  std::vector<char> buffer_;
-  size_t used_ = 0;
-  uint64_t raw_ = 0;
-  bool finished_ = false;
 };
 
 class RawStreamReader final : public StreamReader {

@@ -29,10 +29,12 @@ struct DCtxFree {
   void operator()(ZSTD_DCtx* ctx) const { ZSTD_freeDCtx(ctx); }
 };
 
-class ZstdStreamWriter final : public FileStreamWriter {
+class ZstdStreamWriter final : public BufferedStreamWriter {
  public:
   ZstdStreamWriter(UniqueFd fd, std::string label, const CompressionSpec& spec)
-      : out_(std::move(fd), std::move(label)), ctx_(ZSTD_createCCtx()), buffer_(kOutBufferSize) {
+      : BufferedStreamWriter(std::move(fd), std::move(label), Compression::zstd),
+        ctx_(ZSTD_createCCtx()) {
+    buffer_.resize(kOutBufferSize);
     if (!ctx_) throw file_error(out_.label(), "zstd: cannot create a compression context");
     set(ZSTD_c_compressionLevel, spec.level, "level " + std::to_string(spec.level));
     set(ZSTD_c_checksumFlag, 1, "checksum");
@@ -43,7 +45,7 @@ class ZstdStreamWriter final : public FileStreamWriter {
   }
 
   void write(const void* data, size_t len) override {
-    if (finished_) throw file_error(out_.label(), "stream written after finish()");
+    check_open();
     ZSTD_inBuffer in{data, len, 0};
     while (in.pos < in.size) step(in, ZSTD_e_continue);
     raw_ += len;
@@ -54,25 +56,8 @@ class ZstdStreamWriter final : public FileStreamWriter {
     ZSTD_inBuffer in{nullptr, 0, 0};
     while (step(in, ZSTD_e_end) != 0) {
     }
-    flush();
-    out_.finish();
-    finished_ = true;
     ctx_.reset();
-    std::vector<char>().swap(buffer_);
-  }
-
-  uint64_t raw_bytes() const override { return raw_; }
-  uint64_t stored_bytes() const override { return out_.bytes() + used_; }
-  bool finished() const override { return finished_; }
-
-  FileRecord record() const override {
-    FileRecord r;
-    r.size = out_.bytes();
-    r.xxh128 = out_.hex();
-    r.raw_size = raw_;
-    r.compression = Compression::zstd;
-    r.stream = true;
-    return r;
+    finish_stored();
   }
 
  private:
@@ -97,18 +82,7 @@ class ZstdStreamWriter final : public FileStreamWriter {
     return ret;
   }
 
-  void flush() {
-    if (used_ == 0) return;
-    out_.write(buffer_.data(), used_);
-    used_ = 0;
-  }
-
-  StoredFileWriter out_;
   std::unique_ptr<ZSTD_CCtx, CCtxFree> ctx_;
-  std::vector<char> buffer_;
-  size_t used_ = 0;
-  uint64_t raw_ = 0;
-  bool finished_ = false;
 };
 
 class ZstdStreamReader final : public StreamReader {
