@@ -46,18 +46,6 @@ struct Image {
   std::string data = compressible_bytes(1u << 20);
 };
 
-// Runs fn, expects a ckpt::Error, returns its text.
-template <typename Fn>
-std::string error_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no ckpt::Error thrown";
-  return {};
-}
-
 TEST(ImageCorruption, FlippedByteInRawStreamIsRefusedNamingTheFile) {
   Image img;
   flip_byte(img.path("raw"), 500000);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "common/error.h"
 #include "common/file_util.h"
 #include "image/checksum.h"
 
@@ -91,6 +93,18 @@ inline void rewrite_manifest(const std::string& dir,
   std::string text = doc.dump(2) + "\n";
   write_bytes(dir + "/manifest.json", text);
   write_bytes(dir + "/manifest.sum", xxh128_hex(text) + "\n");
+}
+
+// Runs fn, expects a ckpt::Error, returns its text.
+template <typename Fn>
+std::string error_of(Fn&& fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "no ckpt::Error thrown";
+  return {};
 }
 
 }  // namespace ckpt::image::image_test

@@ -36,17 +36,6 @@ mode_t mode_of(const std::string& path) {
   return st.st_mode & 07777;
 }
 
-template <typename Fn>
-std::string error_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no ckpt::Error thrown";
-  return {};
-}
-
 TEST(ImageWriter, RefusesANonEmptyDirectoryWithAHint) {
   TempDir tmp;
   write_bytes(tmp / "old", "x");
