@@ -157,6 +157,25 @@ MmState mm_from(const json& j) {
   return m;
 }
 
+json seccomp_json(const Thread& t) {
+  json filters = json::array();
+  for (size_t i = 0; i < t.seccomp_filters.size(); ++i) {
+    uint64_t flags = i < t.seccomp_filter_flags.size() ? t.seccomp_filter_flags[i] : 0;
+    filters.push_back({{"program", to_hex(t.seccomp_filters[i])}, {"flags", flags}});
+  }
+  return {{"mode", t.seccomp_mode}, {"filters", filters}};
+}
+
+void seccomp_from(const json& j, Thread& t) {
+  auto it = j.find("seccomp");
+  if (it == j.end()) return;
+  t.seccomp_mode = it->at("mode").get<int>();
+  for (const auto& f : it->at("filters")) {
+    t.seccomp_filters.push_back(from_hex(f.at("program").get<std::string>()));
+    t.seccomp_filter_flags.push_back(f.at("flags").get<uint64_t>());
+  }
+}
+
 json thread_json(const Thread& t) {
   return {
       {"tid", t.tid},
@@ -168,7 +187,9 @@ json thread_json(const Thread& t) {
       {"pending", pending_json(t.pending)},
       {"altstack", {{"sp", t.altstack_sp}, {"size", t.altstack_size}, {"flags", t.altstack_flags}}},
       {"rseq", {{"addr", t.rseq_addr}, {"len", t.rseq_len}, {"sig", t.rseq_sig}}},
-      {"clear_child_tid", t.clear_child_tid}};
+      {"clear_child_tid", t.clear_child_tid},
+      {"comm", t.comm},
+      {"seccomp", seccomp_json(t)}};
 }
 
 Thread thread_from(const json& j) {
@@ -189,6 +210,8 @@ Thread thread_from(const json& j) {
   t.rseq_len = rseq.at("len").get<uint32_t>();
   t.rseq_sig = rseq.at("sig").get<uint32_t>();
   opt(j, "clear_child_tid", t.clear_child_tid);
+  opt(j, "comm", t.comm);
+  seccomp_from(j, t);
   return t;
 }
 
@@ -212,6 +235,54 @@ Fd fd_from(const json& j) {
   f.pos = j.at("pos").get<uint64_t>();
   opt(j, "external", f.external);
   return f;
+}
+
+json itimers_json(const std::vector<ITimer>& list) {
+  json out = json::array();
+  for (const auto& t : list)
+    out.push_back({{"which", t.which}, {"value_ns", t.value_ns}, {"interval_ns", t.interval_ns}});
+  return out;
+}
+
+std::vector<ITimer> itimers_from(const json& j) {
+  std::vector<ITimer> out;
+  for (const auto& t : j)
+    out.push_back(ITimer{t.at("which").get<int>(), t.at("value_ns").get<uint64_t>(),
+                         t.at("interval_ns").get<uint64_t>()});
+  return out;
+}
+
+json posix_timers_json(const std::vector<PosixTimer>& list) {
+  json out = json::array();
+  for (const auto& t : list)
+    out.push_back({{"id", t.id},
+                   {"clock_id", t.clock_id},
+                   {"notify", t.notify},
+                   {"signo", t.signo},
+                   {"notify_tid", t.notify_tid},
+                   {"sigev_value", t.sigev_value},
+                   {"value_ns", t.value_ns},
+                   {"interval_ns", t.interval_ns},
+                   {"overrun", t.overrun}});
+  return out;
+}
+
+std::vector<PosixTimer> posix_timers_from(const json& j) {
+  std::vector<PosixTimer> out;
+  for (const auto& t : j) {
+    PosixTimer p;
+    p.id = t.at("id").get<int>();
+    p.clock_id = t.at("clock_id").get<int>();
+    p.notify = t.at("notify").get<int>();
+    p.signo = t.at("signo").get<int>();
+    p.notify_tid = t.at("notify_tid").get<pid_t>();
+    p.sigev_value = t.at("sigev_value").get<uint64_t>();
+    p.value_ns = t.at("value_ns").get<uint64_t>();
+    p.interval_ns = t.at("interval_ns").get<uint64_t>();
+    p.overrun = t.at("overrun").get<int>();
+    out.push_back(p);
+  }
+  return out;
 }
 
 json process_json(const Process& p) {
@@ -263,6 +334,8 @@ json process_json(const Process& p) {
       {"dumpable", p.dumpable},
       {"pdeath_signal", p.pdeath_signal},
       {"child_subreaper", p.child_subreaper},
+      {"itimers", itimers_json(p.itimers)},
+      {"posix_timers", posix_timers_json(p.posix_timers)},
   };
 }
 
@@ -317,6 +390,8 @@ Process process_from(const json& j) {
   opt(j, "dumpable", p.dumpable);
   opt(j, "pdeath_signal", p.pdeath_signal);
   opt(j, "child_subreaper", p.child_subreaper);
+  if (j.contains("itimers")) p.itimers = itimers_from(j.at("itimers"));
+  if (j.contains("posix_timers")) p.posix_timers = posix_timers_from(j.at("posix_timers"));
   return p;
 }
 

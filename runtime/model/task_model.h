@@ -33,13 +33,13 @@ enum class VmaKind {
 struct Vma {
   uint64_t start = 0;
   uint64_t end = 0;
-  int prot = 0;    // PROT_*
-  int flags = 0;   // MAP_PRIVATE / MAP_SHARED (+ MAP_GROWSDOWN for stacks)
+  int prot = 0;   // PROT_*
+  int flags = 0;  // MAP_PRIVATE / MAP_SHARED (+ MAP_GROWSDOWN for stacks)
   VmaKind kind = VmaKind::anonymous_private;
-  std::string name;      // "[heap]", "[stack]", "[vdso]", "[vvar_vclock]", a path, or ""
-  std::string path;      // file mappings: the path inside the container
-  uint64_t offset = 0;   // file mappings: file offset
-  uint64_t shared_id = 0;  // anonymous_shared: identity shared by all processes mapping it
+  std::string name;           // "[heap]", "[stack]", "[vdso]", "[vvar_vclock]", a path, or ""
+  std::string path;           // file mappings: the path inside the container
+  uint64_t offset = 0;        // file mappings: file offset; anonymous_shared: offset in the object
+  uint64_t shared_id = 0;     // anonymous_shared: identity shared by all processes mapping it
   std::vector<PageRun> runs;  // pages stored in the process page stream (private kinds)
 };
 
@@ -65,7 +65,7 @@ struct PendingSignal {
 };
 
 struct Thread {
-  pid_t tid = 0;  // container view
+  pid_t tid = 0;            // container view
   std::string regs_file;    // image file: raw struct user_regs_struct (NT_PRSTATUS)
   std::string xstate_file;  // image file: raw NT_X86_XSTATE area
   uint64_t fs_base = 0, gs_base = 0;
@@ -78,6 +78,14 @@ struct Thread {
   uint64_t rseq_addr = 0;
   uint32_t rseq_len = 0, rseq_sig = 0;
   uint64_t clear_child_tid = 0;
+  std::string comm;  // the thread's own name (/proc/PID/task/TID/comm); empty = the process's
+  // Seccomp: mode as in /proc/PID/status (0 none, 1 strict, 2 filter) and, for mode 2, the
+  // thread's filter chain, oldest first: each entry raw struct sock_filter[] bytes as
+  // PTRACE_SECCOMP_GET_FILTER returns them, with the flags it was installed with.
+  int seccomp_mode = 0;
+  std::vector<std::string> seccomp_filters;
+  std::vector<uint64_t>
+      seccomp_filter_flags;  // parallel to seccomp_filters (SECCOMP_FILTER_FLAG_*)
 };
 
 enum class FdKind { regular, directory, tty, pipe, unsupported };
@@ -92,6 +100,25 @@ struct Fd {
   std::string external;  // non-empty when the fd is provided by the restorer (stdio), e.g. "stdout"
 };
 
+// An armed interval timer (setitimer); unarmed ones are not recorded.
+struct ITimer {
+  int which = 0;                           // ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF
+  uint64_t value_ns = 0, interval_ns = 0;  // time left to the next expiry; period
+};
+
+// A POSIX timer (timer_create) of the process, armed or not: its id is visible to the program
+// and must come back the same.
+struct PosixTimer {
+  int id = 0;
+  int clock_id = 0;  // CLOCK_* or a CPU-clock id
+  int notify = 0;    // SIGEV_SIGNAL, SIGEV_NONE or SIGEV_THREAD_ID
+  int signo = 0;
+  pid_t notify_tid = 0;                    // SIGEV_THREAD_ID: target thread (container view)
+  uint64_t sigev_value = 0;                // sigev_value delivered in si_value
+  uint64_t value_ns = 0, interval_ns = 0;  // remaining time (0 = disarmed) and period
+  int overrun = 0;
+};
+
 struct Rlimit {
   int resource = 0;
   uint64_t soft = 0, hard = 0;
@@ -104,7 +131,7 @@ struct Process {
   pid_t sid = 0;
   std::string comm;
   bool zombie = false;
-  int exit_status = 0;  // zombies only
+  int exit_status = 0;          // zombies only
   std::vector<Thread> threads;  // threads[0] is the leader (tid == pid)
   std::vector<Vma> vmas;
   std::string pages_stream;  // image stream holding this process's private pages
@@ -126,6 +153,8 @@ struct Process {
   int dumpable = 1;
   int pdeath_signal = 0;
   bool child_subreaper = false;
+  std::vector<ITimer> itimers;
+  std::vector<PosixTimer> posix_timers;
 };
 
 // A shared anonymous region stored once for all processes mapping it.

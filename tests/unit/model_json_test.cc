@@ -40,6 +40,8 @@ Checkpoint sample() {
   p.dumpable = 0;
   p.pdeath_signal = 9;
   p.child_subreaper = true;
+  p.itimers.push_back(ITimer{0, 1'500'000'000, 250'000'000});
+  p.posix_timers.push_back(PosixTimer{3, 1, 0, 34, 0, 0xdeadbeefcafeULL, 700'000, 0, 2});
 
   Thread t;
   t.tid = 1;
@@ -55,6 +57,10 @@ Checkpoint sample() {
   t.rseq_len = 32;
   t.rseq_sig = 0x53053053;
   t.clear_child_tid = 0x7f10;
+  t.comm = "worker-0";
+  t.seccomp_mode = 2;
+  t.seccomp_filters = {std::string("\x06\x00\x00\x00\x00\x00\xff\x7f", 8)};
+  t.seccomp_filter_flags = {2};
   p.threads.push_back(t);
   t.tid = 2;
   t.pending.clear();
@@ -131,6 +137,15 @@ TEST(ModelJson, RoundTripIsExact) {
   EXPECT_EQ(back.processes[1].ppid, 1);
   EXPECT_EQ(back.shared_memory[0].stream, "shm-1026");
   EXPECT_EQ(back.xsave_features, 0x2e7u);
+  EXPECT_EQ(p.threads[0].comm, "worker-0");
+  ASSERT_EQ(p.threads[0].seccomp_filters.size(), 1u);
+  EXPECT_EQ(p.threads[0].seccomp_filters[0].size(), 8u);
+  EXPECT_EQ(p.threads[0].seccomp_filter_flags[0], 2u);
+  ASSERT_EQ(p.itimers.size(), 1u);
+  EXPECT_EQ(p.itimers[0].value_ns, 1'500'000'000u);
+  ASSERT_EQ(p.posix_timers.size(), 1u);
+  EXPECT_EQ(p.posix_timers[0].id, 3);
+  EXPECT_EQ(p.posix_timers[0].sigev_value, 0xdeadbeefcafeULL);
 }
 
 TEST(ModelJson, SiginfoIsHexInJson) {
