@@ -2,7 +2,7 @@
 // references measured in the same run on the same bytes.
 //
 //   ckpt_bench [--sizes 1,4] [--kinds random,compressible] [--compress none,zstd] [--cold]
-//              [--cold-seconds 10] [--dir /var/tmp]                         (root)
+//              [--cold-seconds 10] [--dir /var/tmp] [--binary CRUN_CKPT]    (root)
 //   ckpt_bench --workload KIND DIR MIB SEED       (internal: the container's process)
 //
 // Per row (size x kind x compression x warm/cold), each timed step after its own warm or cold
@@ -42,6 +42,8 @@ struct Options {
   bool cold = false;
   int cold_seconds = 10;
   std::string parent = "/var/tmp";
+  // Another crun-ckpt to measure (say, a build from before a change) against the same refs.
+  std::string binary = CKPT_BINARY;
 };
 
 struct Row {
@@ -108,10 +110,10 @@ struct TreeGuard {
 
 // A container that may exist: `delete -f` on scope exit (harmless if it is already gone).
 struct ContainerGuard {
-  std::string root, id, out_path;
+  std::string binary, root, id, out_path;
   ~ContainerGuard() {
     try {
-      run({CKPT_BINARY, "--root", root, "delete", "-f", id}, out_path);
+      run({binary, "--root", root, "delete", "-f", id}, out_path);
     } catch (...) {
     }
   }
@@ -163,31 +165,31 @@ class Bench {
                   (kind == Kind::kRandom ? "random" : "compressible") + ", /mnt, \"" +
                   std::to_string(gib << 10) + "\", \"" + std::to_string(seed) +
                   "\"]\nmounts:\n  - {type: bind, source: " + data + ", destination: /mnt}\n");
-    ContainerGuard container{root_, id, out};
-    run_ok({CKPT_BINARY, "--root", root_, "run", "-d", spec}, out);
+    ContainerGuard container{opt_.binary, root_, id, out};
+    run_ok({opt_.binary, "--root", root_, "run", "-d", spec}, out);
     if (!wait_for_file(data + "/ready", 30.0 * static_cast<double>(gib)))
       throw ckpt::Error("workload of " + id + " never got ready", ETIMEDOUT,
                         "see " + root_ + "/" + id);
 
     prepare(cold, len, opt_.cold_seconds);
-    Result dump = run_ok({CKPT_BINARY, "--root", root_, "checkpoint", "--image-path", image,
+    Result dump = run_ok({opt_.binary, "--root", root_, "checkpoint", "--image-path", image,
                           "--compress", compression, id},
                          out);
     row.dump = dump.s;
     row.frozen = parse_frozen(dump.out);
     row.image_mib = tree_bytes(image) / (1 << 20);
     // The checkpoint killed the container; make sure its state is gone before the restore.
-    run({CKPT_BINARY, "--root", root_, "delete", "-f", id}, out);
+    run({opt_.binary, "--root", root_, "delete", "-f", id}, out);
 
     prepare(cold, len, opt_.cold_seconds);
     row.restore =
-        run_ok({CKPT_BINARY, "--root", root_, "restore", "-d", "--image-path", image}, out).s;
-    run_ok({CKPT_BINARY, "--root", root_, "kill", "-a", id, "USR1"}, out);
+        run_ok({opt_.binary, "--root", root_, "restore", "-d", "--image-path", image}, out).s;
+    run_ok({opt_.binary, "--root", root_, "kill", "-a", id, "USR1"}, out);
     if (!wait_for_file(data + "/report", 10.0 * static_cast<double>(gib)))
       row.verdict = "NO REPORT";
     else if (ckpt::read_file(data + "/report") != "ok\n")
       row.verdict = "BAD MEMORY";
-    run({CKPT_BINARY, "--root", root_, "delete", "-f", id}, out);
+    run({opt_.binary, "--root", root_, "delete", "-f", id}, out);
     references(src, cold, dir_ + "/dd-" + tag, row);
     row.dd /= 2;
     row.memcpy /= 2;
@@ -239,7 +241,7 @@ Options parse_options(int argc, char** argv) {
   Options o;
   const char* usage =
       "usage: ckpt_bench [--sizes 1,4] [--kinds random,compressible] [--compress none,zstd] "
-      "[--cold] [--cold-seconds N] [--dir DIR]";
+      "[--cold] [--cold-seconds N] [--dir DIR] [--binary CRUN_CKPT]";
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&]() -> std::string {
@@ -262,6 +264,8 @@ Options parse_options(int argc, char** argv) {
       o.cold_seconds = std::atoi(value().c_str());
     else if (a == "--dir")
       o.parent = value();
+    else if (a == "--binary")
+      o.binary = value();
     else
       throw ckpt::Error("unknown argument '" + a + "'", EINVAL, usage);
   }
@@ -284,8 +288,8 @@ int bench_main(int argc, char** argv) {
   bench.set_paths(fs::canonical("/proc/self/exe").string(), tmpl + "/root");
   ckpt::make_dirs(tmpl + "/root", 0700);
 
-  std::printf("crun-ckpt: %s\nimages, dd files in %s (same file system); times in s\n", CKPT_BINARY,
-              tmpl.c_str());
+  std::printf("crun-ckpt: %s\nimages, dd files in %s (same file system); times in s\n",
+              opt.binary.c_str(), tmpl.c_str());
   std::vector<bool> temps = {false};
   if (opt.cold) temps.push_back(true);
   std::vector<Row> rows;

@@ -16,11 +16,10 @@
 
 #include <cstdint>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace ckpt::image {
 
@@ -53,6 +52,10 @@ class StreamReader {
   virtual ~StreamReader() = default;
   // Reads exactly len bytes of the decompressed stream or throws (truncated, corrupt).
   virtual void read(void* data, size_t len) = 0;
+  // The next len bytes without copying them, where the encoding allows it (raw streams map
+  // their file); checked against the checksum like read(), and valid until the reader is
+  // destroyed. nullptr (nothing consumed) where it does not: use read() then.
+  virtual const char* view(size_t len) { return (void)len, nullptr; }
   // Skips len decompressed bytes.
   virtual void skip(size_t len) = 0;
   // Checks that the stream is at its end and the stored bytes match their checksum.

@@ -33,6 +33,7 @@ class StoredFileWriter {
   std::string label_;
   Xxh128 sum_;
   uint64_t bytes_ = 0;
+  uint64_t writeback_from_ = 0;  // sync_file_range() has started writeback below this
 };
 
 class StoredFileReader {
@@ -40,9 +41,17 @@ class StoredFileReader {
   // Refuses at once a file whose size on disk differs from `size` (the manifest's).
   StoredFileReader(UniqueFd fd, std::string label, uint64_t size, std::string xxh128);
 
+  ~StoredFileReader();
+  StoredFileReader(const StoredFileReader&) = delete;
+  StoredFileReader& operator=(const StoredFileReader&) = delete;
+
   // Reads up to `len` bytes; fewer only at the end the manifest gives; 0 once there.
   // Throws, naming the byte offset, if the file ends earlier (truncated while open).
   size_t read_some(void* buf, size_t len);
+  // Like read_some, without copying: the next `len` bytes (fewer only at the end) through a
+  // read-only mapping of the whole file, checksummed as they are passed. They stay mapped until
+  // the reader is destroyed. Mixes freely with read_some (both read at offset()).
+  const char* map_some(size_t& len);
   // Verifies that nothing follows on disk and that the checksum matches.
   void finish();
 
@@ -58,6 +67,7 @@ class StoredFileReader {
   std::string expected_;
   Xxh128 sum_;
   uint64_t offset_ = 0;
+  void* map_ = nullptr;  // the whole file once map_some() was called; unmapped by the destructor
 };
 
 }  // namespace ckpt::image

@@ -1,7 +1,9 @@
 // Compression::none streams. The dump writes process memory in multi-MiB chunks and must keep
 // pace with dd on the same file system, so large writes go to write(2) straight from the
 // caller's buffer (no copy) and only small ones are gathered into a large buffer. XXH3 runs at
-// tens of GB/s, well above page-cache write speed, so hashing inline costs little.
+// tens of GB/s, well above page-cache write speed, so hashing inline costs little. Reading
+// offers view(): the restore takes the bytes straight from a mapping of the file and copies
+// them once, into the target, instead of read(2) into a buffer and then into the target.
 #include <cstring>
 #include <memory>
 #include <utility>
@@ -49,6 +51,14 @@ class RawStreamReader final : public StreamReader {
   void read(void* data, size_t len) override {
     check_room(len);
     in_.read_some(data, len);
+  }
+
+  const char* view(size_t len) override {
+    check_room(len);
+    size_t got = len;
+    const char* p = in_.map_some(got);
+    // check_room() guarantees the manifest's size covers len; map_some() checked the disk.
+    return p;
   }
 
   void skip(size_t len) override {

@@ -31,7 +31,6 @@ using model::VmaKind;
 
 constexpr uint64_t kFloor = 0x10000000;        // keep clear of low, non-PIE program images
 constexpr uint64_t kCeiling = 0x7ffffffff000;  // 47-bit user address space
-constexpr size_t kFillChunk = 8 << 20;         // bytes read from the page stream per batch
 
 bool is_special(VmaKind kind) {
   return kind == VmaKind::vdso || kind == VmaKind::vvar || kind == VmaKind::vsyscall;
@@ -127,8 +126,19 @@ void map_vma(ProcessContext& ctx, const Vma& v, std::map<std::string, int>& file
       flags |= MAP_ANONYMOUS;
       flags = (flags & ~MAP_SHARED) | MAP_PRIVATE;
       break;
-    case VmaKind::anonymous_shared:
-      throw Error(describe(v) + ": shared anonymous memory is not supported yet");
+    case VmaKind::anonymous_shared: {
+      // The object was created and filled by the restorer before the stubs existed; the stub
+      // inherited its fd (shared_memory.h). Its pages are already in place: no fill here.
+      if (ctx.shared_memory_fds == nullptr || ctx.shared_memory_fds->count(v.shared_id) == 0) {
+        throw Error("shared anonymous object " + std::to_string(v.shared_id) +
+                        " was not created for this restore",
+                    0, "create it with restore::SharedMemoryObjects before launching the stubs");
+      }
+      fd = ctx.shared_memory_fds->at(v.shared_id);
+      offset = v.offset;
+      flags = (flags & ~(MAP_PRIVATE | MAP_GROWSDOWN)) | MAP_SHARED;
+      break;
+    }
     case VmaKind::file_private:
     case VmaKind::file_shared: {
       bool shared_write = v.kind == VmaKind::file_shared && (v.prot & PROT_WRITE);
@@ -151,45 +161,6 @@ void map_vma(ProcessContext& ctx, const Vma& v, std::map<std::string, int>& file
   if (static_cast<uint64_t>(got) != v.start) {
     throw Error("mmap placed the VMA at " + hex(got) + " instead of " + hex(v.start));
   }
-}
-
-// Reads the process's page stream run by run, in address order, and writes the pages.
-void fill_pages(ProcessContext& ctx, const std::vector<const Vma*>& vmas) {
-  bool any = std::any_of(vmas.begin(), vmas.end(), [](const Vma* v) { return !v->runs.empty(); });
-  if (!any) return;
-  if (ctx.process.pages_stream.empty()) {
-    throw Error("VMAs have dumped pages but the process names no page stream");
-  }
-  auto stream = ctx.image.open_stream(ctx.process.pages_stream);
-  std::vector<char> buffer(kFillChunk);
-  std::vector<task::RemoteWrite> batch;
-  size_t used = 0;
-  auto flush = [&] {
-    ctx.memory.write_batch(batch);
-    batch.clear();
-    used = 0;
-  };
-  for (const Vma* v : vmas) {
-    for (const model::PageRun& run : v->runs) {
-      if (run.start < v->start || run.start + run.npages * kPageSize > v->end) {
-        throw Error(describe(*v) + ": page run at " + hex(run.start) + " lies outside it");
-      }
-      uint64_t addr = run.start;
-      uint64_t left = run.npages * kPageSize;
-      while (left > 0) {
-        if (used == buffer.size()) flush();
-        size_t take = std::min<uint64_t>(left, buffer.size() - used);
-        with_context("page stream " + ctx.process.pages_stream,
-                     [&] { stream->read(buffer.data() + used, take); });
-        batch.push_back({addr, buffer.data() + used, take});
-        used += take;
-        addr += take;
-        left -= take;
-      }
-    }
-  }
-  flush();
-  stream->finish();
 }
 
 }  // namespace
