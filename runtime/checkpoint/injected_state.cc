@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "common/error.h"
+#include "runtime/checkpoint/timers_dump.h"
 #include "runtime/task/memory.h"
 #include "runtime/task/remote_syscall.h"
 
@@ -109,15 +110,10 @@ void collect_injected_state(std::vector<task::SeizedTask>& threads, uint64_t sig
   sc.check("prctl(PR_GET_CHILD_SUBREAPER)", SYS_prctl, PR_GET_CHILD_SUBREAPER, at);
   p.child_subreaper = read_remote<int32_t>(mem, at) != 0;
 
-  // The model has no place for armed interval timers yet: refuse rather than lose them.
-  for (int which : {ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF}) {
-    sc.check("getitimer", SYS_getitimer, static_cast<uint64_t>(which), at);
-    auto tv = read_remote<struct itimerval>(mem, at);
-    if (tv.it_value.tv_sec != 0 || tv.it_value.tv_usec != 0) {
-      throw Error("an interval timer (setitimer/alarm, which " + std::to_string(which) +
-                  ") is armed; interval timers are not supported yet");
-    }
-  }
+  ThreadIds ids;  // host tid -> container tid, to name SIGEV_THREAD_ID targets
+  for (size_t i = 0; i < threads.size(); ++i)
+    ids.emplace_back(threads[i].tid(), p.threads.at(i).tid);
+  collect_timers(sc, mem, at, ids, p);
 
   collect_thread(sc, mem, at, p.threads.at(0));
   for (size_t i = 1; i < threads.size(); ++i) {

@@ -1,8 +1,8 @@
 // What only the task itself can tell, asked through syscalls injected into it while it sits in
 // ptrace-stop (task/remote_syscall.h): signal handlers, current brk, prctl-only attributes,
-// interval timers, and per thread the sigaltstack and clear_child_tid. Results land in a scratch
-// page mmapped into the task for the occasion and unmapped before returning, so the memory dump
-// that follows sees the original layout.
+// interval and POSIX timers (timers_dump.h), and per thread the sigaltstack and
+// clear_child_tid. Results land in a scratch page mmapped into the task for the occasion and
+// unmapped before returning, so the memory dump that follows sees the original layout.
 #pragma once
 
 #include <cstdint>

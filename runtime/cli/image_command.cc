@@ -10,14 +10,40 @@ namespace ckpt::cli {
 
 namespace {
 
+// One line: "ITIMER_REAL in 7.412s; timer 1 clock 1 signal 35 in 7.400s every 1.000s; ..."
+std::string timers_summary(const model::Process& p) {
+  auto seconds = [](uint64_t ns) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.3fs", static_cast<double>(ns) / 1e9);
+    return std::string(buf);
+  };
+  auto schedule = [&](uint64_t value_ns, uint64_t interval_ns) {
+    if (value_ns == 0) return std::string("disarmed");
+    return "in " + seconds(value_ns) + (interval_ns ? " every " + seconds(interval_ns) : "");
+  };
+  static const char* const kWhich[] = {"ITIMER_REAL", "ITIMER_VIRTUAL", "ITIMER_PROF"};
+  std::string out;
+  for (const model::ITimer& t : p.itimers) {
+    if (!out.empty()) out += "; ";
+    out += (t.which >= 0 && t.which < 3 ? kWhich[t.which] : "itimer ?") + std::string(" ") +
+           schedule(t.value_ns, t.interval_ns);
+  }
+  for (const model::PosixTimer& t : p.posix_timers) {
+    if (!out.empty()) out += "; ";
+    out += "timer " + std::to_string(t.id) + " clock " + std::to_string(t.clock_id) + " signal " +
+           std::to_string(t.signo) + " " + schedule(t.value_ns, t.interval_ns);
+  }
+  return out;
+}
+
 void print_inspection(const image::ImageReader& reader) {
   const auto& m = reader.manifest();
   const auto& body = reader.body();
   const auto& container = body.value("container", nlohmann::json::object());
   std::printf("image     %s\nformat    %d (%s)\ncreated   %s on kernel %s, %s\n",
-              reader.dir().c_str(), m.value("format_version", 0),
-              m.value("magic", "").c_str(), m.value("created", "").c_str(),
-              m.value("kernel", "").c_str(), m.value("arch", "").c_str());
+              reader.dir().c_str(), m.value("format_version", 0), m.value("magic", "").c_str(),
+              m.value("created", "").c_str(), m.value("kernel", "").c_str(),
+              m.value("arch", "").c_str());
   std::printf("container %s (hostname %s)\n", container.value("id", "?").c_str(),
               container.value("hostname", "?").c_str());
   uint64_t stored = 0;
@@ -36,9 +62,13 @@ void print_inspection(const image::ImageReader& reader) {
       if (!fds.empty()) fds += " ";
       fds += std::to_string(fd.fd) + ":" + (fd.external.empty() ? fd.path : fd.external);
     }
-    std::printf("%-7d %-7d %-7d %-7d %-16s %-7zu %-6zu %-10llu %s\n", p.pid, p.ppid, p.pgid,
-                p.sid, p.comm.c_str(), p.threads.size(), p.vmas.size(),
+    std::printf("%-7d %-7d %-7d %-7d %-16s %-7zu %-6zu %-10llu %s\n", p.pid, p.ppid, p.pgid, p.sid,
+                p.comm.c_str(), p.threads.size(), p.vmas.size(),
                 static_cast<unsigned long long>(pages), fds.c_str());
+    if (p.zombie)
+      std::printf("%-7s zombie: exit status %#x (not reaped by its parent)\n", "", p.exit_status);
+    if (!p.itimers.empty() || !p.posix_timers.empty())
+      std::printf("%-7s timers: %s\n", "", timers_summary(p).c_str());
   }
 }
 
