@@ -141,23 +141,12 @@ std::string read_root(pid_t host_pid) {
 
 StatusFields collect_proc_state(pid_t host_pid, const std::string& root, model::Process& p) {
   StatusFields st = parse_status_fields(read_file(proc(host_pid, "status")));
-  if (st.seccomp == 2) {
-    throw Error("seccomp filters are not supported yet", 0,
-                "run the workload without a seccomp profile to checkpoint it");
+  // Seccomp filters (mode 2) are dumped per thread (seccomp_dump.cc); strict mode is not.
+  if (st.seccomp == 1) {
+    throw Error("the process is in seccomp strict mode, which cannot be checkpointed", 0,
+                "checkpoint before the program enters strict mode, or use a seccomp filter");
   }
-  if (st.seccomp == 1) throw Error("seccomp strict mode cannot be checkpointed");
-  // /proc/PID/timers lists the POSIX timers of the process (CONFIG_CHECKPOINT_RESTORE).
-  std::string timers;
-  try {
-    timers = read_file(proc(host_pid, "timers"));
-  } catch (const Error&) {
-    // Kernel without the file: nothing to check against.
-  }
-  if (!trim(timers).empty()) {
-    throw Error(
-        "POSIX timers (timer_create) are not supported yet; delete them before "
-        "checkpointing");
-  }
+  // POSIX timers are collected with the injected queries (timers_dump.h).
   std::copy(std::begin(st.uid), std::end(st.uid), p.uid);
   std::copy(std::begin(st.gid), std::end(st.gid), p.gid);
   p.groups = st.groups;

@@ -48,7 +48,7 @@ uint64_t parse_personality(const std::string& text);
 // Fills the /proc- and syscall-visible fields of `p` for host pid `host_pid`: creds, caps,
 // umask, mm (without brk, which only the task can tell), auxv, exe, cwd/root (container view,
 // relative to `root`), rlimits, scheduler, nice, personality. Throws if the task runs a seccomp
-// filter or holds POSIX timers (not supported yet) or if cwd/exe are outside the container.
+// filter or if cwd/exe are outside the container.
 // Returns the status fields for the caller's further use (signal dispositions).
 StatusFields collect_proc_state(pid_t host_pid, const std::string& root, model::Process& p);
 

@@ -56,6 +56,8 @@ void restore_one(ProcessContext& leader, const model::Thread& t, task::SeizedTas
   ctx.code_area = leader.code_area;
   restore_thread_state(ctx, t);
   restore_thread_pending(ctx, t);
+  // Filters are per thread too; they go on while the thread still has CAP_SYS_ADMIN.
+  restore_seccomp(ctx, t);
   // Credentials are per thread (raw syscalls change only the caller's): each drops its own.
   restore_credentials(ctx);
   restore_thread_registers(ctx, t);
@@ -69,6 +71,9 @@ std::vector<task::SeizedTask> restore_threads(ProcessContext& leader, bool suspe
   out.reserve(threads.size() > 0 ? threads.size() - 1 : 0);
   task::SeizeOptions seize{
       .trace_clone = false, .suspend_seccomp = suspend_seccomp, .exit_kill = true};
+  // A thread starts with its creator's filters: the chain all threads share goes on the leader
+  // now, so they inherit it as one shared chain (seccomp_restore.cc).
+  restore_shared_seccomp(leader, suspend_seccomp);
   for (size_t i = 1; i < threads.size(); ++i) {
     const model::Thread& t = threads[i];
     with_context("thread " + std::to_string(t.tid), [&] {
