@@ -57,7 +57,8 @@ struct DumpOptions {
   std::vector<FileId> external_stdio;
 };
 
-// One process of the container with every thread seized (threads[i] is node.host_tids[i]).
+// One process of the container with every thread seized (threads[i] is node.host_tids[i]);
+// a zombie (node.zombie) has no threads seized and is skipped by every stage but the tree.
 struct SeizedProcess {
   TreeNode node;
   std::vector<task::SeizedTask> threads;

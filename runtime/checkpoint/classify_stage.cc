@@ -30,6 +30,7 @@ void classify_stage(DumpContext& ctx) {
   std::vector<std::vector<FdFacts>> facts(procs.size());
   PipeEnds pipes;
   for (size_t i = 0; i < procs.size(); ++i) {
+    if (procs[i].node.zombie) continue;  // no fds, no memory left
     facts[i] = with_context(task_name(procs[i].node.pid, procs[i].node.comm),
                             [&] { return read_fd_facts(procs[i].node.host_pid); });
     for (const auto& f : facts[i]) pipes.add(f);
@@ -37,6 +38,7 @@ void classify_stage(DumpContext& ctx) {
 
   for (size_t i = 0; i < procs.size(); ++i) {
     const TreeNode& node = procs[i].node;
+    if (node.zombie) continue;
     std::string who = task_name(node.pid, node.comm);
     model::Process& p = ctx.processes[i];
     p.fds.clear();

@@ -1,7 +1,11 @@
 // Stage `seize`: freeze, enumerate, seize, thaw (DESIGN.md pipeline steps 1-3).
 #include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <time.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <chrono>
 #include <set>
 
 #include "cgroup/cgroup.h"
@@ -49,6 +53,52 @@ void wait_interrupt_stop(task::SeizedTask& t) {
   }
 }
 
+// Collects the exits of killed tasks we trace, in whatever order they come, within a bound.
+//
+// A traced thread that exits stays a zombie only its tracer can reap (kernel/exit.c
+// exit_notify, wait_consider_task), and two kernel waits depend on those reaps: a thread-group
+// leader is not reportable before its other threads are released (delay_group_leader), and
+// the last exiting thread of the namespace's init sits in zap_pid_ns_processes() until every
+// other task of the namespace, these zombies included, is gone. Which init thread ends up
+// there depends on the exit race; waiting on the threads one by one in a fixed order can thus
+// block in wait4 on that very thread while the zombies it waits for are the ones we would reap
+// next: a deadlock. So every tid is polled (WNOHANG, __WALL for non-leader threads) until all
+// are collected. No other child of ours is touched (no waitpid(-1)).
+void collect_killed(std::vector<pid_t> tids) {
+  using Clock = std::chrono::steady_clock;
+  // SIGKILL is not stoppable, so exits come within milliseconds; the bound only guards against
+  // an unforeseen kernel wait. Whatever is left is released when our trace ends (our exit).
+  const auto deadline = Clock::now() + std::chrono::seconds(10);
+  long nap_us = 200;
+  while (!tids.empty() && Clock::now() < deadline) {
+    bool progress = false;
+    for (auto it = tids.begin(); it != tids.end();) {
+      int status = 0;
+      pid_t r = waitpid(*it, &status, __WALL | WNOHANG);
+      if (r < 0 && errno == EINTR) continue;
+      if (r == *it && WIFSTOPPED(status)) {
+        // A stop reported before the kill took effect: let the task go on to die.
+        ptrace(PTRACE_CONT, *it, nullptr, nullptr);
+        progress = true;
+        ++it;
+      } else if (r == *it || r < 0) {
+        // Exited and reaped, or already gone (ECHILD): done with it.
+        it = tids.erase(it);
+        progress = true;
+      } else {
+        ++it;
+      }
+    }
+    if (progress) {
+      nap_us = 200;
+      continue;
+    }
+    struct timespec ts = {0, nap_us * 1000};
+    nanosleep(&ts, nullptr);
+    nap_us = std::min(nap_us * 2, 20'000L);
+  }
+}
+
 }  // namespace
 
 const char* stage_name(Stage stage) {
@@ -78,23 +128,12 @@ void SeizedContainer::detach() {
 
 void SeizedContainer::kill() {
   cgroup_->kill_all(SIGKILL);
-  // A traced task that dies is reported to its tracer first; until we collect that report its
-  // real parent cannot reap it. Children go first: a dying pid-namespace init waits for every
-  // task of its namespace to be reaped (zap_pid_ns_processes), and non-leader threads before
-  // their leader for the same reason. wait_stop() throws once it sees the exit.
-  for (auto p = processes_.rbegin(); p != processes_.rend(); ++p) {
-    for (auto t = p->threads.rbegin(); t != p->threads.rend(); ++t) {
-      try {
-        for (int i = 0; i < 100 && t->tid() > 0; ++i) {
-          t->wait_stop();
-          t->resume(PTRACE_CONT, 0);
-        }
-      } catch (const Error&) {
-        // Exit collected (or the task is gone and ECHILD): done with it.
-      }
-      t->release();
-    }
-  }
+  // From here we wait for the tids ourselves; the SeizedTasks must not detach dead tasks.
+  std::vector<pid_t> traced;
+  for (auto& p : processes_)
+    for (auto& t : p.threads)
+      if (pid_t tid = t.release(); tid > 0) traced.push_back(tid);
+  collect_killed(std::move(traced));
 }
 
 SeizedContainer seize_container(cgroup::Cgroup& cgroup, pid_t init_host_pid,
@@ -109,8 +148,15 @@ SeizedContainer seize_container(cgroup::Cgroup& cgroup, pid_t init_host_pid,
     std::set<pid_t> all_tids;
     for (auto& node : tree) {
       SeizedProcess sp{node, {}};
+      if (node.zombie) {
+        // A zombie cannot be seized (it will never stop again) and has nothing to stop: it is
+        // dumped from /proc alone. Its tid may still be listed by the cgroup.
+        all_tids.insert(node.host_pid);
+        seized.push_back(std::move(sp));
+        continue;
+      }
       for (pid_t tid : node.host_tids) {
-        sp.threads.emplace_back(tid, task::SeizeOptions{});
+        sp.threads.emplace_back(tid, task::SeizeOptions{.suspend_seccomp = true});
         // Request the stop now, while frozen, so every task stops at the instant of the freeze
         // and never runs user code after the thaw. The wait happens after thawing: a v1-frozen
         // task cannot reach the stop before.

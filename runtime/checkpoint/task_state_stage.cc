@@ -7,10 +7,12 @@
 #include <cstring>
 
 #include "common/error.h"
+#include "common/file_util.h"
 #include "runtime/checkpoint/dump_context.h"
 #include "runtime/checkpoint/injected_state.h"
 #include "runtime/checkpoint/proc_state.h"
 #include "runtime/checkpoint/ptrace_queries.h"
+#include "runtime/checkpoint/seccomp_dump.h"
 #include "runtime/task/registers.h"
 
 namespace ckpt::checkpoint {
@@ -19,6 +21,12 @@ namespace {
 
 model::PendingSignal as_pending(const siginfo_t& info) {
   return model::PendingSignal{std::string(reinterpret_cast<const char*>(&info), sizeof info)};
+}
+
+// /proc/PID/task/TID/comm ends with a newline; the name itself may hold any other byte.
+std::string trim_comm(std::string text) {
+  if (!text.empty() && text.back() == '\n') text.pop_back();
+  return text;
 }
 
 model::Thread dump_thread(DumpContext& ctx, pid_t host_tid, pid_t tid) {
@@ -38,6 +46,7 @@ model::Thread dump_thread(DumpContext& ctx, pid_t host_tid, pid_t tid) {
   t.rseq_addr = rseq.addr;
   t.rseq_len = rseq.len;
   t.rseq_sig = rseq.sig;
+  dump_seccomp(host_tid, t);
   return t;
 }
 
@@ -48,11 +57,23 @@ void dump_process(DumpContext& ctx, SeizedProcess& sp, model::Process& p) {
   p.pgid = node.pgid;
   p.sid = node.sid;
   p.comm = node.comm;
+  if (node.zombie) {
+    // Only what its parent and the restore's stub need: identity, groups and wait status.
+    p.zombie = true;
+    p.exit_status = node.exit_status;
+    return;
+  }
   StatusFields st = collect_proc_state(node.host_pid, ctx.root, p);
 
   p.threads.clear();
-  for (size_t i = 0; i < sp.threads.size(); ++i)
+  for (size_t i = 0; i < sp.threads.size(); ++i) {
     p.threads.push_back(dump_thread(ctx, node.host_tids[i], node.tids[i]));
+    // A thread's own name (pthread_setname_np); empty when it is the process's, which the
+    // leader's name already carries (the leader's comm is the process comm).
+    std::string comm = trim_comm(read_file("/proc/" + std::to_string(node.host_pid) + "/task/" +
+                                           std::to_string(node.host_tids[i]) + "/comm"));
+    if (i > 0 && comm != p.comm) p.threads.back().comm = comm;
+  }
   for (auto& raw : peek_pending(node.host_pid, true)) p.shared_pending.push_back({std::move(raw)});
 
   collect_injected_state(sp.threads, st.sig_caught | st.sig_ignored, p);

@@ -10,6 +10,7 @@
 #include "cgroup/cgroup.h"
 #include "common/error.h"
 #include "common/file_util.h"
+#include "runtime/checkpoint/proc_state.h"
 #include "runtime/task/proc.h"
 
 namespace ckpt::checkpoint {
@@ -57,6 +58,48 @@ std::vector<pid_t> read_children(pid_t pid, pid_t tid) {
   return out;
 }
 
+// One process from /proc (host pid `host_pid`), checked to be in the pid namespace `init_ns`.
+RawProcess read_process(pid_t host_pid, ino_t init_ns) {
+  return with_context("host pid " + std::to_string(host_pid), [&] {
+    std::string status_text = read_file("/proc/" + std::to_string(host_pid) + "/status");
+    task::ProcStatus st = task::parse_proc_status(status_text);
+    RawProcess p;
+    p.host_pid = host_pid;
+    p.host_ppid = st.ppid;
+    p.pid = st.innermost_pid();
+    p.comm = st.name;
+    NsGroup g = read_ns_group(status_text);
+    p.pgid = g.pgid;
+    p.sid = g.sid;
+    // A zombie keeps its pids (and its pid namespace) until reaped: the checks below hold.
+    if (pid_ns_inode(host_pid) != init_ns) {
+      throw Error(task_name(p.pid, p.comm) +
+                  " is in another pid namespace than the container's init (nested pid "
+                  "namespaces are not supported yet)");
+    }
+    if (st.state == 'Z') {
+      p.zombie = true;
+      // Field 52 is the status wait() will report: exit code << 8, or the signal (| 0x80 for a
+      // core dump), the same encoding as the status word of waitpid(2).
+      p.exit_status =
+          parse_stat(read_file("/proc/" + std::to_string(host_pid) + "/stat")).exit_code;
+    }
+    for (pid_t tid : task::list_threads(host_pid)) {
+      task::ProcStatus ts = task::read_proc_status(tid, host_pid);
+      p.host_tids.push_back(tid);
+      p.tids.push_back(ts.innermost_pid());
+      for (pid_t c : read_children(host_pid, tid)) p.host_children.push_back(c);
+    }
+    // Leader first: restore creates the thread group from it.
+    auto it = std::find(p.host_tids.begin(), p.host_tids.end(), host_pid);
+    if (it == p.host_tids.end()) throw Error("thread-group leader has exited");
+    size_t idx = static_cast<size_t>(it - p.host_tids.begin());
+    std::swap(p.host_tids[0], p.host_tids[idx]);
+    std::swap(p.tids[0], p.tids[idx]);
+    return p;
+  });
+}
+
 }  // namespace
 
 std::string task_name(pid_t pid, const std::string& comm) {
@@ -70,26 +113,32 @@ std::vector<TreeNode> build_tree(const std::vector<RawProcess>& processes, pid_t
     throw Error("the container's init (host pid " + std::to_string(init_host_pid) +
                 ") is not in its cgroup");
   }
+  if (by_host.at(init_host_pid)->zombie) {
+    throw Error("the container's init has exited; there is nothing left to checkpoint");
+  }
   std::map<pid_t, std::vector<const RawProcess*>> children;  // host ppid -> children
   for (const auto& p : processes) {
+    if (p.zombie && p.host_tids.size() > 1) {
+      // The leader's task stays as a zombie until its last thread exits (kernel/exit.c,
+      // delay_group_leader): its threads run without it, which a restore cannot recreate.
+      throw Error(task_name(p.pid, p.comm) + ": its main thread has exited while " +
+                  std::to_string(p.host_tids.size() - 1) +
+                  " other thread(s) still run; such a process cannot be checkpointed, retry "
+                  "once its threads have exited");
+    }
     if (p.host_pid == init_host_pid) continue;
     if (!by_host.count(p.host_ppid)) {
       throw Error(task_name(p.pid, p.comm) + ": its parent (host pid " +
                   std::to_string(p.host_ppid) + ") is outside the container");
     }
     children[p.host_ppid].push_back(&p);
+  }
+  for (const auto& p : processes) {
     for (pid_t c : p.host_children) {
       if (!by_host.count(c)) {
         throw Error(task_name(p.pid, p.comm) + ": child host pid " + std::to_string(c) +
-                    " is not in the container's cgroup (a zombie not reaped yet?); retry "
-                    "after it is reaped");
+                    " is outside the container's cgroup");
       }
-    }
-  }
-  for (pid_t c : by_host.at(init_host_pid)->host_children) {
-    if (!by_host.count(c)) {
-      throw Error("init: child host pid " + std::to_string(c) +
-                  " is not in the container's cgroup (a zombie not reaped yet?)");
     }
   }
 
@@ -97,8 +146,8 @@ std::vector<TreeNode> build_tree(const std::vector<RawProcess>& processes, pid_t
   std::vector<std::pair<const RawProcess*, pid_t>> queue = {{by_host.at(init_host_pid), 0}};
   for (size_t i = 0; i < queue.size(); ++i) {
     const auto [p, ppid] = queue[i];
-    out.push_back(
-        TreeNode{p->host_pid, p->pid, ppid, p->pgid, p->sid, p->comm, p->host_tids, p->tids});
+    out.push_back(TreeNode{p->host_pid, p->pid, ppid, p->pgid, p->sid, p->comm, p->host_tids,
+                           p->tids, p->zombie, p->exit_status});
     auto kids = children[p->host_pid];
     std::sort(kids.begin(), kids.end(),
               [](const RawProcess* a, const RawProcess* b) { return a->pid < b->pid; });
@@ -119,37 +168,24 @@ std::vector<TreeNode> build_tree(const std::vector<RawProcess>& processes, pid_t
 std::vector<RawProcess> read_processes(const cgroup::Cgroup& cgroup, pid_t init_host_pid) {
   ino_t init_ns = pid_ns_inode(init_host_pid);
   std::vector<RawProcess> out;
+  std::set<pid_t> known;
   for (pid_t host_pid : cgroup.processes()) {
-    with_context("host pid " + std::to_string(host_pid), [&] {
-      std::string status_text = read_file("/proc/" + std::to_string(host_pid) + "/status");
-      task::ProcStatus st = task::parse_proc_status(status_text);
-      RawProcess p;
-      p.host_pid = host_pid;
-      p.host_ppid = st.ppid;
-      p.pid = st.innermost_pid();
-      p.comm = st.name;
-      NsGroup g = read_ns_group(status_text);
-      p.pgid = g.pgid;
-      p.sid = g.sid;
-      if (pid_ns_inode(host_pid) != init_ns) {
-        throw Error(task_name(p.pid, p.comm) +
-                    " is in another pid namespace than the container's init (nested pid "
-                    "namespaces are not supported yet)");
-      }
-      for (pid_t tid : task::list_threads(host_pid)) {
-        task::ProcStatus ts = task::read_proc_status(tid, host_pid);
-        p.host_tids.push_back(tid);
-        p.tids.push_back(ts.innermost_pid());
-        for (pid_t c : read_children(host_pid, tid)) p.host_children.push_back(c);
-      }
-      // Leader first: restore creates the thread group from it.
-      auto it = std::find(p.host_tids.begin(), p.host_tids.end(), host_pid);
-      if (it == p.host_tids.end()) throw Error("thread-group leader has exited");
-      size_t idx = static_cast<size_t>(it - p.host_tids.begin());
-      std::swap(p.host_tids[0], p.host_tids[idx]);
-      std::swap(p.tids[0], p.tids[idx]);
-      out.push_back(std::move(p));
-    });
+    out.push_back(read_process(host_pid, init_ns));
+    known.insert(host_pid);
+  }
+  // An exited task leaves cgroup.procs (cgroup_exit) but stays its parent's child until it is
+  // reaped; the cgroup is frozen, so no parent can reap one while we look. Zombies have no
+  // children of their own (they were reparented at exit), so one pass finds them all.
+  std::vector<pid_t> unlisted;
+  for (const RawProcess& p : out) {
+    for (pid_t c : p.host_children)
+      if (!known.count(c)) unlisted.push_back(c);
+  }
+  for (pid_t c : unlisted) {
+    if (!known.insert(c).second) continue;
+    RawProcess z = read_process(c, init_ns);
+    // A live child outside the cgroup stays unlisted: build_tree names it.
+    if (z.zombie) out.push_back(std::move(z));
   }
   return out;
 }

@@ -25,6 +25,10 @@ struct RawProcess {
   std::vector<pid_t> host_tids;      // leader first
   std::vector<pid_t> tids;           // innermost NStid, same order
   std::vector<pid_t> host_children;  // from /proc/PID/task/*/children
+  // Exited, not yet reaped by its parent (state Z): it has no memory, fds or threads left to
+  // dump, only its identity and the status its parent's wait() will return.
+  bool zombie = false;
+  int exit_status = 0;  // the wait status (/proc/PID/stat field 52)
 };
 
 struct TreeNode {
@@ -32,13 +36,17 @@ struct TreeNode {
   pid_t pid = 0, ppid = 0, pgid = 0, sid = 0;  // container view; ppid 0 for init
   std::string comm;
   std::vector<pid_t> host_tids, tids;  // leader first
+  bool zombie = false;  // never seized; dumped as pid, tree fields and exit_status only
+  int exit_status = 0;
 };
 
 // Links parents, checks the tree is whole (one init, every parent and child inside), and
 // returns it parents-before-children (children in pid order). Throws naming the odd task.
 std::vector<TreeNode> build_tree(const std::vector<RawProcess>& processes, pid_t init_host_pid);
 
-// Reads every process of the (frozen) cgroup; checks each is in init's pid namespace.
+// Reads every process of the (frozen) cgroup, plus the zombies among their children (an
+// exited task may no longer be listed by cgroup.procs, yet its parent's children file still
+// names it); checks each is in init's pid namespace.
 std::vector<RawProcess> read_processes(const cgroup::Cgroup& cgroup, pid_t init_host_pid);
 
 // "pid 7 (python3)": how messages name a task.

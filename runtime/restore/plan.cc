@@ -5,6 +5,8 @@
 // group to exist already in the caller's session. So each stub is created by its real parent
 // (inheriting the parent's final session and group), then calls setsid() or setpgid() itself,
 // and a process that joins a group led by another stub is created after that leader.
+#include <signal.h>
+
 #include <map>
 #include <set>
 
@@ -19,9 +21,42 @@ std::string pid_str(pid_t pid) {
   return "pid " + std::to_string(pid);
 }
 
+// A wait status a process can end with: an exit code (code << 8), or a signal whose default
+// action terminates it (| 0x80 when it dumped core). The zombie's stub recreates it with
+// _exit() or by raising that signal (stub.cc), which the ignore/stop signals cannot do.
+bool is_death_status(int status) {
+  int sig = status & 0x7f;
+  if (sig == 0) return (status & ~0xff00) == 0;
+  if ((status & ~0xff) != 0 || sig > 64) return false;
+  switch (sig) {
+    case SIGCHLD:
+    case SIGCONT:
+    case SIGURG:
+    case SIGWINCH:
+    case SIGSTOP:
+    case SIGTSTP:
+    case SIGTTIN:
+    case SIGTTOU:
+      return false;
+    default:
+      return true;
+  }
+}
+
 void check_supported(const model::Process& p) {
   if (p.zombie) {
-    throw Error(pid_str(p.pid) + " is a zombie: restoring zombies is not supported yet");
+    // Nothing but the exit is left of a zombie: its stub only exits (stub.cc).
+    if (p.ppid == 0) throw Error(pid_str(p.pid) + ": the root process cannot be a zombie");
+    if (p.threads.size() > 1) {
+      throw Error(pid_str(p.pid) + " is a zombie with " + std::to_string(p.threads.size()) +
+                  " threads: a zombie has none left");
+    }
+    if (!is_death_status(p.exit_status)) {
+      throw Error(pid_str(p.pid) + " is a zombie with exit status " +
+                  std::to_string(p.exit_status) +
+                  ", which is neither an exit code nor a death by signal");
+    }
+    return;
   }
   if (p.threads.empty()) throw Error(pid_str(p.pid) + " has no threads in the checkpoint");
   if (p.threads[0].tid != p.pid) {
@@ -71,6 +106,11 @@ RestorePlan plan_restore(const model::Checkpoint& checkpoint) {
     if (p->ppid != 0 && by_pid.count(p->ppid) == 0) {
       throw Error(pid_str(pid) + ": parent " + pid_str(p->ppid) + " is not in the checkpoint");
     }
+    if (p->ppid != 0 && by_pid.at(p->ppid)->zombie) {
+      // The kernel reparents the children of an exiting task; a zombie parent means a damaged
+      // or hand-made image.
+      throw Error(pid_str(pid) + ": its parent " + pid_str(p->ppid) + " is a zombie");
+    }
     // A session id of 0 means the session is outside the namespace: only the root may be so.
     if (p->sid != p->pid && p->ppid != 0) {
       const model::Process& parent = *by_pid.at(p->ppid);
@@ -114,6 +154,9 @@ RestorePlan plan_restore(const model::Checkpoint& checkpoint) {
       s.setsid = p.sid == p.pid;
       s.new_group = !s.setsid && p.pgid == p.pid;
       s.join_group = joins ? p.pgid : 0;
+      s.zombie = p.zombie;
+      s.exit_status = p.exit_status;
+      if (p.zombie) s.comm = p.comm;
       plan.processes.push_back(s);
       placed.insert(pid);
       left.erase(pid);

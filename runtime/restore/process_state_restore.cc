@@ -23,6 +23,13 @@ void restore_thread_state(ProcessContext& ctx, const model::Thread& t) {
     ctx.remote.check("sigaltstack", SYS_sigaltstack, addr, 0);
   }
   if (t.clear_child_tid != 0) ctx.remote.call(SYS_set_tid_address, t.clear_child_tid);
+  if (!t.comm.empty()) {
+    // A thread's own name: PR_SET_NAME names the calling thread only, so this runs in `t`.
+    char comm[16] = {};
+    t.comm.copy(comm, sizeof comm - 1);
+    uint64_t addr = ctx.put(comm, sizeof comm);
+    ctx.remote.check("prctl(PR_SET_NAME) of a thread", SYS_prctl, PR_SET_NAME, addr);
+  }
   if (t.rseq_addr != 0) {
     // The area is back in memory by now; the kernel refreshes its cpu fields on return.
     ctx.remote.check("rseq", SYS_rseq, t.rseq_addr, t.rseq_len, 0, t.rseq_sig);

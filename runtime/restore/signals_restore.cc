@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/syscall.h>
 
+#include <cerrno>
 #include <cstring>
 #include <map>
 
@@ -70,7 +71,31 @@ void queue_pending(ProcessContext& ctx, const model::PendingSignal& sig, pid_t t
 
 }  // namespace
 
+namespace {
+
+// Takes every signal already pending in the stub off its queues, so the restored process holds
+// exactly the dumped ones. The stub blocks everything, so what reached it stayed queued: above
+// all the SIGCHLD of a zombie child's stub exiting (stub.cc). Ignoring SIGCHLD in the stub
+// instead would not do: SIG_IGN makes the kernel reap the child at once (do_notify_parent).
+// rt_sigtimedwait with a zero timeout dequeues one signal (thread or process queue) per call
+// and fails with EAGAIN once none is left; usually that is the first and only call.
+void flush_stub_signals(ProcessContext& ctx) {
+  uint64_t all = ~0ull;
+  struct timespec zero = {0, 0};
+  uint64_t set_addr = ctx.put(&all, sizeof(all), 0);
+  uint64_t ts_addr = ctx.put(&zero, sizeof(zero), 64);
+  for (int i = 0; i < 1024; ++i) {
+    long r = ctx.remote.call(SYS_rt_sigtimedwait, set_addr, 0, ts_addr, sizeof(uint64_t));
+    if (r == -EAGAIN) return;
+    if (r < 0 && r != -EINTR) throw Error("remote rt_sigtimedwait (flush the stub's signals)", -r);
+  }
+  throw Error("the stub keeps receiving signals; cannot flush its pending signals");
+}
+
+}  // namespace
+
 void restore_pending_signals(ProcessContext& ctx) {
+  flush_stub_signals(ctx);
   // The stub blocks every signal until the registers stage sets the dumped mask, so nothing
   // queued here is delivered before the task runs its own code again.
   for (const model::PendingSignal& s : ctx.process.shared_pending) {

@@ -4,7 +4,9 @@
 // so parentage, and with it the inherited session and process group, is right. The global
 // order computed by plan_restore() is enforced through a step counter in a MAP_SHARED page
 // that all stubs inherit: the stub at index i is forked when the counter reaches i and bumps
-// it to i+1 once its own setsid()/setpgid() is done. Waiting uses a shared futex.
+// it to i+1 once its own setsid()/setpgid() is done. Waiting uses a shared futex. A zombie's
+// stub exits with the dumped status once all stubs exist; its parent stub waits for that exit
+// (without reaping) before the tree reports ready.
 //
 // This runs in a child of a possibly multi-threaded process: no allocation, no locks, only
 // syscalls and the plan's already-built vectors.
@@ -13,7 +15,10 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -31,6 +36,7 @@ namespace {
 struct SharedState {
   std::atomic<uint32_t> step;
   std::atomic<uint32_t> failed;
+  std::atomic<uint32_t> zombies_exited;  // zombie stubs whose exit a parent has observed
   char message[512];
 };
 static_assert(sizeof(SharedState) <= 4096);
@@ -66,16 +72,42 @@ void report(int control_fd, const char* text) {
   _exit(1);
 }
 
-// Waits until the step counter reaches `target`; false if another stub failed.
-bool wait_step(SharedState* st, uint32_t target) {
+// Waits until the counter `word` of `st` reaches `target`; false if another stub failed.
+bool wait_count(SharedState* st, std::atomic<uint32_t>& word, uint32_t target) {
   for (;;) {
     if (st->failed.load() != 0) return false;
-    uint32_t now = st->step.load();
+    uint32_t now = word.load();
     if (now >= target) return true;
     // The timeout re-checks `failed`, which is a different word than the one we sleep on.
     struct timespec ts = {0, 100'000'000};
-    syscall(SYS_futex, reinterpret_cast<uint32_t*>(&st->step), FUTEX_WAIT, now, &ts, nullptr, 0);
+    syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word), FUTEX_WAIT, now, &ts, nullptr, 0);
   }
+}
+
+bool wait_step(SharedState* st, uint32_t target) {
+  return wait_count(st, st->step, target);
+}
+
+// The end of a zombie's stub: leaves the wait status `status` for its parent. Runs once every
+// stub exists, so the sessions and groups this stub leads were joined while it was alive.
+[[noreturn]] void exit_as_zombie(int status) {
+  int sig = status & 0x7f;
+  if (sig == 0) _exit((status >> 8) & 0xff);
+  // No core file for a restored death: not dumpable means do_coredump() gives up at once, so
+  // the status lacks WCOREDUMP (0x80) even when the dumped one had it.
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  struct rlimit no_core = {0, 0};
+  setrlimit(RLIMIT_CORE, &no_core);
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  sigaction(sig, &dfl, nullptr);
+  sigset_t only;
+  sigemptyset(&only);
+  sigaddset(&only, sig);
+  sigprocmask(SIG_UNBLOCK, &only, nullptr);
+  syscall(SYS_tgkill, getpid(), getpid(), sig);
+  // The plan only admits signals whose default action kills; exit anyway rather than linger.
+  _exit(128 + sig);
 }
 
 [[noreturn]] void stub_main(const RestorePlan& plan, int index, SharedState* st, int control_fd);
@@ -122,7 +154,31 @@ void stub_main(const RestorePlan& plan, int index, SharedState* st, int control_
   if (!wait_step(st, static_cast<uint32_t>(n))) {
     fail(st, index, control_fd, "aborted", ECANCELED);
   }
-  if (index == 0) report(control_fd, "ok\n");
+  if (plan.processes[index].zombie) {
+    // The name is all of a zombie that /proc and ps still show; PR_SET_NAME truncates it.
+    prctl(PR_SET_NAME, plan.processes[index].comm.c_str(), 0, 0, 0);
+    exit_as_zombie(plan.processes[index].exit_status);
+  }
+  // Observe each zombie child's exit without reaping it (WNOWAIT): the restored parent's own
+  // wait() collects it. Only then is the tree as dumped, so the restorer finds no stub still
+  // on its way out (and no SIGCHLD still to come).
+  uint32_t zombies = 0;
+  for (int j = index + 1; j < n; ++j) {
+    if (plan.processes[j].zombie) ++zombies;
+    if (plan.processes[j].parent != index || !plan.processes[j].zombie) continue;
+    siginfo_t info{};
+    while (waitid(P_PID, plan.processes[j].pid, &info, WEXITED | WNOWAIT) < 0) {
+      if (errno != EINTR) fail(st, index, control_fd, "wait for a zombie child to exit", errno);
+    }
+    st->zombies_exited.fetch_add(1);
+    futex_wake_all(&st->zombies_exited);
+  }
+  if (index == 0) {
+    if (!wait_count(st, st->zombies_exited, zombies)) {
+      fail(st, index, control_fd, "aborted", ECANCELED);
+    }
+    report(control_fd, "ok\n");
+  }
   // Sleep until the restorer takes over; it replaces everything, including this frame.
   for (;;) pause();
 }

@@ -307,24 +307,33 @@ TEST(CheckpointDump, RefusesAnOpenSocketNamingTaskAndFd) {
   EXPECT_TRUE(w.counter_advances());
 }
 
-// Every stage, with each freezer: the v1 freezer is the one where a task cannot reach a ptrace
-// stop while frozen, so the seize's ordering (interrupt, thaw, then wait) matters there.
-TEST(CheckpointDump, RefusesAZombieChild) {
+TEST(CheckpointDump, RecordsAZombieChildWithItsWaitStatus) {
   CKPT_REQUIRE_ROOT();
-  Workload w({"--zombie"}, 1);
-  try {
+  Workload w({"--zombie"}, 1);  // init forks a child that exits with 7, never reaped
+  {
     SeizedContainer seized = seize_container(w.cgroup(), w.host_pid());
     image::ImageWriter writer(w.dir().file("image"));
-    dump_container(seized, writer);
-    FAIL() << "the dump accepted a zombie";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("zombie"), std::string::npos) << e.what();
+    model::Checkpoint cp = dump_container(seized, writer);
+    ASSERT_EQ(cp.processes.size(), 2u);
+    const model::Process& z = cp.processes[1];
+    EXPECT_TRUE(z.zombie);
+    EXPECT_EQ(z.ppid, 1);
+    EXPECT_EQ(z.exit_status, 7 << 8);
+    EXPECT_TRUE(z.threads.empty());
+    EXPECT_TRUE(z.vmas.empty());
+    EXPECT_FALSE(cp.processes[0].zombie);
   }
+  // Detached again: the container runs on, its zombie still unreaped.
   EXPECT_FALSE(w.cgroup().frozen());
   EXPECT_EQ(w.tracer_pid(), "0");
   EXPECT_TRUE(w.counter_advances());
+  std::string children = test::slurp("/proc/" + std::to_string(w.host_pid()) + "/task/" +
+                                     std::to_string(w.host_pid()) + "/children");
+  EXPECT_FALSE(children.empty()) << "the zombie was reaped";
 }
 
+// Every stage, with each freezer: the v1 freezer is the one where a task cannot reach a ptrace
+// stop while frozen, so the seize's ordering (interrupt, thaw, then wait) matters there.
 class CheckpointDumpFailure
     : public ::testing::TestWithParam<std::tuple<Stage, cgroup::FreezerKind>> {};
 

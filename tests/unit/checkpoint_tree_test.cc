@@ -53,6 +53,39 @@ TEST(CheckpointTree, RefusesChildOutsideTheCgroup) {
   EXPECT_THROW(build_tree(raw, 100), Error);
 }
 
+TEST(CheckpointTree, KeepsZombiesWithTheirStatus) {
+  // init(100/1) has a zombie child 103/3 (not listed by the cgroup, found through init's
+  // children file) that exited with 7.
+  RawProcess zombie = proc(103, 100, 3);
+  zombie.zombie = true;
+  zombie.exit_status = 7 << 8;
+  auto tree = build_tree({proc(100, 50, 1, {103, 101}), proc(101, 100, 2), zombie}, 100);
+  ASSERT_EQ(tree.size(), 3u);
+  EXPECT_FALSE(tree[1].zombie);
+  EXPECT_EQ(tree[2].pid, 3);
+  EXPECT_EQ(tree[2].ppid, 1);
+  EXPECT_TRUE(tree[2].zombie);
+  EXPECT_EQ(tree[2].exit_status, 7 << 8);
+}
+
+TEST(CheckpointTree, RefusesZombieLeaderWithLiveThreadsAndZombieInit) {
+  RawProcess leader = proc(101, 100, 2);
+  leader.zombie = true;
+  leader.host_tids = {101, 102};
+  leader.tids = {2, 3};
+  try {
+    build_tree({proc(100, 50, 1, {101}), leader}, 100);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("pid 2 (p2): its main thread has exited"),
+              std::string::npos)
+        << e.what();
+  }
+  RawProcess init = proc(100, 50, 1);
+  init.zombie = true;
+  EXPECT_THROW(build_tree({init}, 100), Error);
+}
+
 TEST(CheckpointTree, RefusesMissingInit) {
   std::vector<RawProcess> raw = {proc(101, 100, 2)};
   EXPECT_THROW(build_tree(raw, 100), Error);

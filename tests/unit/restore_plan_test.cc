@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include "common/error.h"
 #include "runtime/restore/restore.h"
@@ -85,9 +86,21 @@ TEST(RestorePlan, RefusesWhatItCannotRebuild) {
   // Group leader 9 is gone.
   EXPECT_NE(error_of(tree({proc(1, 0, 1, 1), proc(2, 1, 9, 1)})).find("group 9"),
             std::string::npos);
+  // Zombies: never the root, never a parent, and only with a status a process can die with.
   model::Process zombie = proc(2, 1, 1, 1);
   zombie.zombie = true;
-  EXPECT_NE(error_of(tree({proc(1, 0, 1, 1), zombie})).find("zombie"), std::string::npos);
+  EXPECT_NE(error_of(tree({proc(1, 0, 1, 1), zombie, proc(3, 2, 1, 1)}))
+                .find("pid 3: its parent pid 2 is a zombie"),
+            std::string::npos);
+  model::Process zombie_root = proc(1, 0, 1, 1);
+  zombie_root.zombie = true;
+  EXPECT_NE(error_of(tree({zombie_root})).find("root process cannot be a zombie"),
+            std::string::npos);
+  for (int bad : {SIGCHLD, SIGSTOP, SIGTSTP | 0x80, 0x7f, 7 << 8 | 1, 1 << 16}) {
+    model::Process z = zombie;
+    z.exit_status = bad;
+    EXPECT_NE(error_of(tree({proc(1, 0, 1, 1), z})).find("exit status"), std::string::npos) << bad;
+  }
   model::Process twice = proc(2, 1, 1, 1);
   twice.threads.push_back(model::Thread{.tid = 5});
   twice.threads.push_back(model::Thread{.tid = 5});
@@ -105,6 +118,39 @@ TEST(RestorePlan, AcceptsThreadedProcesses) {
   RestorePlan plan = plan_restore(tree({proc(1, 0, 1, 1), threaded}));
   ASSERT_EQ(plan.processes.size(), 2u);
   EXPECT_EQ(plan.processes[1].pid, 2);
+}
+
+TEST(RestorePlan, ZombieStubsCarryTheirStatusAndGroups) {
+  // 2 leads its own group and exited with 42; 3 joined that group and died of SIGTERM; 4 is a
+  // live sibling still in 2's group.
+  model::Process two = proc(2, 1, 2, 1);
+  two.zombie = true;
+  two.exit_status = 42 << 8;
+  two.comm = "sh";
+  two.threads.clear();  // what the dump records for a zombie
+  model::Process three = proc(3, 1, 2, 1);
+  three.zombie = true;
+  three.exit_status = SIGTERM;
+  three.threads.clear();
+  RestorePlan plan = plan_restore(tree({proc(1, 0, 1, 1), two, three, proc(4, 1, 2, 1)}));
+  ASSERT_EQ(plan.processes.size(), 4u);
+  const StubSpec& z2 = plan.processes[plan.index_of(2)];
+  EXPECT_TRUE(z2.zombie);
+  EXPECT_EQ(z2.exit_status, 42 << 8);
+  EXPECT_EQ(z2.comm, "sh");
+  EXPECT_TRUE(z2.new_group);
+  const StubSpec& z3 = plan.processes[plan.index_of(3)];
+  EXPECT_TRUE(z3.zombie);
+  EXPECT_EQ(z3.exit_status, SIGTERM);
+  EXPECT_EQ(z3.join_group, 2);
+  EXPECT_LT(plan.index_of(2), plan.index_of(3));  // the group exists before it is joined
+  EXPECT_FALSE(plan.processes[plan.index_of(4)].zombie);
+  EXPECT_FALSE(plan.processes[0].zombie);
+  // A core-dump death is accepted (restored without the core flag).
+  model::Process core = proc(5, 1, 1, 1);
+  core.zombie = true;
+  core.exit_status = SIGSEGV | 0x80;
+  EXPECT_EQ(error_of(tree({proc(1, 0, 1, 1), core})), "");
 }
 
 }  // namespace

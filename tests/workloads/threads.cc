@@ -2,12 +2,17 @@
 // 15 workers each record their gettid() and count; one worker keeps a running sum in AVX2
 // registers (never spilled: it sleeps with a raw inline `syscall`, which preserves them) and
 // compares it with the scalar expectation, so a restore that loses a thread's xstate shows up
-// as "avx=bad". On SIGUSR1 the main thread writes DIR/report: one line per thread
-// ("thread=I tid=T counter=N"), then "avx=ok|bad|skipped checks=N", then "end".
+// as "avx=bad". Every worker names itself "worker-I" (pthread_setname_np) and the main thread
+// renames the process "thr-main" afterwards, so each thread's name differs from the process's.
+// On SIGUSR1 the main thread writes DIR/report: one line per thread
+// ("thread=I tid=T counter=N name=NAME", NAME read from /proc/self/task/T/comm), then
+// "avx=ok|bad|skipped checks=N", then "end".
 //
 // usage: threads DIR
 #include <immintrin.h>
+#include <pthread.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -92,6 +97,9 @@ __attribute__((target("avx2"))) void avx_loop(Shared& s) {
 }
 
 void worker(Shared& s, int index) {
+  char name[16];
+  std::snprintf(name, sizeof name, "worker-%d", index);
+  pthread_setname_np(pthread_self(), name);
   if (index == kAvxThread && s.avx) avx_loop(s);
   for (;;) {
     s.tid[index].store(syscall(SYS_gettid));
@@ -100,12 +108,28 @@ void worker(Shared& s, int index) {
   }
 }
 
+// The thread's name as the kernel holds it ("?" if the thread is unknown).
+std::string thread_name(long tid) {
+  std::string path = "/proc/self/task/" + std::to_string(tid) + "/comm";
+  FILE* f = std::fopen(path.c_str(), "r");
+  if (f == nullptr) return "?";
+  char buf[64] = {};
+  if (std::fgets(buf, sizeof buf, f) == nullptr) buf[0] = '\0';
+  std::fclose(f);
+  std::string name = buf;
+  if (!name.empty() && name.back() == '\n') name.pop_back();
+  return name.empty() ? "?" : name;
+}
+
 void write_report(const std::string& dir, Shared& s) {
   std::string tmp = dir + "/report.tmp";
   FILE* f = std::fopen(tmp.c_str(), "w");
   if (f == nullptr) return;
   for (int i = 0; i < kThreads; ++i) {
-    std::fprintf(f, "thread=%d tid=%ld counter=%ld\n", i, s.tid[i].load(), s.counter[i].load());
+    long tid = s.tid[i].load();
+    std::string name = thread_name(tid);
+    std::fprintf(f, "thread=%d tid=%ld counter=%ld name=%s\n", i, tid, s.counter[i].load(),
+                 name.c_str());
   }
   std::fprintf(f, "avx=%s checks=%ld\nend\n",
                !s.avx ? "skipped" : (s.avx_bad.load() ? "bad" : "ok"), s.avx_checks.load());
@@ -130,6 +154,7 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &usr1, nullptr);
   std::vector<std::thread> threads;
   for (int i = 1; i < kThreads; ++i) threads.emplace_back(worker, std::ref(s), i);
+  prctl(PR_SET_NAME, "thr-main");
   pthread_sigmask(SIG_UNBLOCK, &usr1, nullptr);
   struct sigaction sa {};
   sa.sa_handler = on_usr1;
