@@ -18,6 +18,7 @@
 #include "runtime/container/supervise.h"
 #include "runtime/model/model_json.h"
 #include "runtime/restore/restore.h"
+#include "runtime/restore/shared_memory.h"
 
 namespace ckpt::runtime {
 
@@ -59,15 +60,21 @@ LaunchedContainer launch_restored(const LoadedImage& image, const config::Contai
   const restore::RestorePlan& plan = image.plan;
   options.init_main = [&plan, stub_fd]() -> int { restore::run_stub(plan, stub_fd); };
   if (spec.has(config::Namespace::time)) options.time_offsets = offsets_to_continue(image.clocks);
+  // Before launch: the stubs find these objects as fds inherited from us (shared_memory.h).
+  restore::ImageReaderSource source(image.reader);
+  restore::SharedMemoryObjects shared(image.checkpoint, source);
   progress.update("restore: creating the container", 0);
   LaunchedContainer container = launch(spec, options);
   control_write.reset();  // so a dead stub tree shows as EOF
 
   restore::RestoreOptions restore_options;
   restore_options.stub_control_fd = control_read.get();
+  // Filters restored into a task must not block the injected syscalls that follow them.
+  restore_options.suspend_seccomp = true;
+  restore_options.shared_memory_fds = shared.fds();
   progress.update("restore: rebuilding tasks", 0);
-  restore::RestoredTree tree = restore::restore_tree(container.pid(), image.checkpoint,
-                                                     image.reader, restore_options);
+  restore::RestoredTree tree =
+      restore::restore_tree(container.pid(), image.checkpoint, image.reader, restore_options);
   container.cgroup().freeze();
   tree.resume();
   container.cgroup().thaw();
@@ -87,8 +94,8 @@ int restore_container(const StateStore& store, const RestoreOptions& options) {
   store.reserve(spec.name);
   StateDirGuard guard(store, spec.name);
   store.save_spec(spec.name, spec);
-  RunOptions run_options{.detach = options.detach, .spec_path = options.image_path,
-                         .pid_file = options.pid_file};
+  RunOptions run_options{
+      .detach = options.detach, .spec_path = options.image_path, .pid_file = options.pid_file};
   int code = with_context("restore '" + spec.name + "' from " + options.image_path, [&] {
     if (options.detach) {
       int status = start_detached(store, spec.name, [&] {

@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,11 @@ struct StubSpec {
   bool setsid = false;     // becomes a session leader (sid == pid)
   bool new_group = false;  // leads its own process group (pgid == pid, not via setsid)
   pid_t join_group = 0;    // setpgid(0, join_group) into a group led by an earlier stub
+  // A zombie: once every stub exists it exits with `exit_status` (a wait status) and is left
+  // unreaped for its parent; the restore never seizes it.
+  bool zombie = false;
+  int exit_status = 0;
+  std::string comm;  // zombies: the name it shows in /proc and ps
 };
 
 // Creation order: processes[0] is the root (the namespace's init); processes[i] for i >= 1 is
@@ -48,7 +54,8 @@ struct RestorePlan {
 RestorePlan plan_restore(const model::Checkpoint& checkpoint);
 
 // Runs in the pid namespace's first process, after the caller set up mounts and stdio. Forks
-// the stubs; writes "ok\n" to control_fd when all exist with their sessions and groups, or
+// the stubs; writes "ok\n" to control_fd when all exist with their sessions and groups and
+// every zombie stub has exited (observed, not reaped, by its parent), or
 // "error: MESSAGE\n" and exits 1. Every stub then sleeps with all signals blocked until
 // restore_tree() takes it over. Allocates no memory after fork (the parent may be threaded).
 [[noreturn]] void run_stub(const RestorePlan& plan, int control_fd);
@@ -60,8 +67,14 @@ void wait_for_stubs(int control_fd, std::chrono::milliseconds timeout = std::chr
 struct RestoreOptions {
   // Read end of run_stub's control pipe; if >= 0, restore_tree() waits for "ok" on it first.
   int stub_control_fd = -1;
-  // Also suspend seccomp while restoring (for later: the stubs carry no filters yet).
-  bool suspend_seccomp = false;
+  // Seize the stubs with PTRACE_O_SUSPEND_SECCOMP: the dumped filters are installed before the
+  // last injected syscalls (credentials, registers), which they must not block. Restoring an
+  // image with filters refuses without it.
+  bool suspend_seccomp = true;
+  // shared_id -> fd number of each shared anonymous object, created by SharedMemoryObjects
+  // (shared_memory.h) in the process that launched the stubs, before it launched them, so
+  // every stub has the fd under this number. Required when the image has shared memory.
+  std::map<uint64_t, int> shared_memory_fds;
 };
 
 // The restored tree: every task stopped under our ptrace with its dumped state in place.

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,8 +19,10 @@ namespace ckpt::restore {
 
 // The injected-code area, placed in a hole of both the stub's and the target layout:
 // one R-X page starting with `syscall`, then read-write scratch pages for syscall arguments.
+// Scratch must hold the largest argument: a seccomp filter of BPF_MAXINSNS (4096) 8-byte
+// instructions plus its struct sock_fprog (seccomp_restore.cc).
 constexpr uint64_t kCodePages = 1;
-constexpr uint64_t kScratchPages = 4;
+constexpr uint64_t kScratchPages = 10;
 constexpr uint64_t kPageSize = 4096;
 
 struct ProcessContext {
@@ -29,6 +32,9 @@ struct ProcessContext {
   task::RemoteSyscaller& remote;
   task::TaskMemory memory;
   const ImageSource& image;
+  // shared_id -> fd the stub inherited for each shared anonymous object (RestoreOptions);
+  // null when the restore has none.
+  const std::map<uint64_t, int>* shared_memory_fds = nullptr;
   uint64_t code_area = 0;  // start of the code page; scratch follows it
   uint64_t code_area_size() const { return (kCodePages + kScratchPages) * kPageSize; }
   uint64_t scratch() const { return code_area + kCodePages * kPageSize; }
@@ -45,6 +51,9 @@ struct ProcessContext {
 // dumped VMAs.
 void install_code_area(ProcessContext& ctx);
 void replace_address_space(ProcessContext& ctx);
+// page_fill.cc: writes every dumped page run of `vmas` (address order, already mapped writable)
+// from the process's page stream.
+void fill_pages(ProcessContext& ctx, const std::vector<const model::Vma*>& vmas);
 // mm_restore.cc: prctl(PR_SET_MM_MAP): brk, arg/env, auxv, exe.
 void restore_mm(ProcessContext& ctx);
 // fds_restore.cc: the file table, cwd, root, umask.
@@ -55,8 +64,26 @@ void restore_pending_signals(ProcessContext& ctx);  // process-wide and the lead
 void restore_thread_pending(ProcessContext& ctx, const model::Thread& thread);
 // process_state_restore.cc: rlimits, personality, scheduling, prctl flags, per-thread bits.
 void restore_process_state(ProcessContext& ctx);
-// The per-thread part (sigaltstack, clear_child_tid, rseq), run in the thread itself.
+// The per-thread part (sigaltstack, clear_child_tid, name, rseq), run in the thread itself.
 void restore_thread_state(ProcessContext& ctx, const model::Thread& thread);
+// seccomp_restore.cc: a thread's seccomp filter chain, injected oldest first; runs right before
+// the thread's credentials (installing needs CAP_SYS_ADMIN or no_new_privs) and requires the
+// tasks seized with PTRACE_O_SUSPEND_SECCOMP so the injected calls that follow pass the filters.
+// restore_seccomp installs what the thread does not already share with its siblings;
+// restore_shared_seccomp installs the part common to all threads on the leader, before it
+// clones them, so they inherit it as one shared chain (as TSYNC expects); it also refuses a
+// process with filters when the tasks are not seized with `suspend_seccomp`.
+void restore_seccomp(ProcessContext& ctx, const model::Thread& thread);
+void restore_shared_seccomp(ProcessContext& leader, bool suspend_seccomp);
+// Pure: how many leading filters (program and flags) every thread of `p` has in common; 0 for a
+// single-threaded process.
+size_t shared_seccomp_prefix(const model::Process& p);
+// Pure: throws one line naming the thread when its seccomp state cannot be restored (strict
+// mode, a damaged program, a program over `max_program_bytes`, unknown flags).
+void check_seccomp(const model::Thread& thread, size_t max_program_bytes);
+// timers_restore.cc: interval timers and POSIX timers (same ids), armed with the remaining
+// time. After restore_threads (thread targets must exist), before restore_credentials.
+void restore_timers(ProcessContext& ctx);
 // credentials_restore.cc: groups, ids, capabilities, securebits, no_new_privs, dumpable.
 void restore_credentials(ProcessContext& ctx);
 // registers_restore.cc: the last step: unmap the code area and load the dumped registers.

@@ -2,9 +2,10 @@
 // exist (run_stub); here each is seized and turned into its dumped process:
 //   code area -> address space (vdso, unmap, map, fill) -> mm fields -> files -> signal
 //   actions -> process state -> pending signals ->
-//   threads (created by the leader, each given its own state, credentials and registers) ->
-//   leader's credentials (the last privileged step) -> leader's registers and mask (last,
-//   from the final syscall-exit stop, which also unmaps the code area).
+//   threads (created by the leader, each given its own state, seccomp filters, credentials and
+//   registers) -> timers -> leader's seccomp filters -> leader's credentials (the last
+//   privileged step) -> leader's registers and mask (last, from the final syscall-exit stop,
+//   which also unmaps the code area).
 // Every task stays stopped and attached until RestoredTree::resume().
 #include <signal.h>
 #include <sys/wait.h>
@@ -55,6 +56,7 @@ void restore_process(const model::Process& process, RestoredTree::Task& t, const
   task::RemoteSyscaller remote(t.attachment);
   ProcessContext ctx{process, t.host_pid, t.attachment, remote, task::TaskMemory(t.host_pid),
                      image};
+  ctx.shared_memory_fds = &options.shared_memory_fds;
   install_code_area(ctx);
   replace_address_space(ctx);
   restore_mm(ctx);
@@ -63,6 +65,8 @@ void restore_process(const model::Process& process, RestoredTree::Task& t, const
   restore_process_state(ctx);
   restore_pending_signals(ctx);
   t.threads = restore_threads(ctx, options.suspend_seccomp);
+  restore_timers(ctx);
+  restore_seccomp(ctx, process.threads.at(0));
   restore_credentials(ctx);
   restore_registers(ctx);
 }
@@ -149,6 +153,9 @@ RestoredTree restore_tree(pid_t stub_init_host_pid, const model::Checkpoint& che
     if (host == hosts.end()) {
       throw Error("restore: stub for pid " + std::to_string(s.pid) + " is missing");
     }
+    // A zombie's stub has exited already (run_stub reports ready only then): nothing to seize
+    // or restore; its parent reaps it.
+    if (s.zombie) continue;
     tasks.push_back({s.pid, host->second, task::SeizedTask(host->second, seize)});
   }
   RestoredTree tree(stub_init_host_pid, std::move(tasks));

@@ -237,6 +237,7 @@ void run_and_check(const Scenario& sc) {
   new_w.reset();
   RestoreOptions options;
   options.stub_control_fd = ctl_r.get();
+  options.suspend_seccomp = true;  // as the real restore: restored filters must not block it
   RestoredTree tree = reader ? restore_tree(stub.pid(), snap.checkpoint, *reader, options)
                              : restore_tree(stub.pid(), snap.checkpoint, snap.image, options);
   stub.disown();  // the tree kills and reaps it from now on
@@ -345,6 +346,7 @@ TEST(RestoreTree, FailedRestoreNamesTheCauseAndLeavesNothingBehind) {
   ctl_w.reset();
   RestoreOptions options;
   options.stub_control_fd = ctl_r.get();
+  options.suspend_seccomp = true;  // as the real restore: restored filters must not block it
   pid_t stub_pid = stub.pid();
   try {
     restore_tree(stub_pid, snap.checkpoint, snap.image, options);
