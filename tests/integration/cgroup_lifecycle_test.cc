@@ -279,8 +279,9 @@ TEST(CgroupLifecycle, LimitFilesHoldTheSpecValues) {
   }
   std::string mem = *layout.v1_mount("memory") + suffix;
   EXPECT_EQ(trim(slurp(mem + "/memory.limit_in_bytes")), "67108864");
-  if (exists(mem + "/memory.memsw.limit_in_bytes"))
+  if (exists(mem + "/memory.memsw.limit_in_bytes")) {
     EXPECT_EQ(trim(slurp(mem + "/memory.memsw.limit_in_bytes")), "67108864");
+  }
   EXPECT_EQ(trim(slurp(*layout.v1_mount("pids") + suffix + "/pids.max")), "32");
   std::string cpu = *layout.v1_mount("cpu") + suffix;
   EXPECT_EQ(trim(slurp(cpu + "/cpu.cfs_period_us")), "100000");
