@@ -3,11 +3,10 @@
 // pid, parent, group, session, a counter that must continue rather than restart, and the
 // digest of its memory.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -30,14 +29,7 @@ struct Report {
 };
 
 Report parse_report(const std::string& text) {
-  Report r;
-  std::istringstream in(text);
-  std::string item;
-  while (in >> item) {
-    size_t eq = item.find('=');
-    if (eq != std::string::npos) r.fields[item.substr(0, eq)] = item.substr(eq + 1);
-  }
-  return r;
+  return Report{parse_key_values(text)};
 }
 
 long counter_of(const TempDir& dir, const std::string& pid) {
@@ -56,9 +48,7 @@ class SelfcheckContainer {
       args.push_back("--tree");
       args.push_back(std::to_string(processes));
     }
-    spec_ = write_spec(cli_, id_, args,
-                       "mounts:\n  - {type: bind, source: " + dir_.path() +
-                           ", destination: /mnt}\n");
+    spec_ = write_spec(cli_, id_, args, report_mount(dir_.path()));
   }
   // The container goes before its report directory: a running workload would keep writing
   // into the directory while it is removed.
@@ -68,16 +58,7 @@ class SelfcheckContainer {
   TempDir& dir() { return dir_; }
 
   // The container pids that write status files.
-  std::vector<std::string> pids() const {
-    std::vector<std::string> out;
-    for (const auto& e : std::filesystem::directory_iterator(dir_.path())) {
-      std::string name = e.path().filename();
-      if (name.rfind("status-", 0) == 0 && name.find(".tmp") == std::string::npos)
-        out.push_back(name.substr(7));
-    }
-    std::sort(out.begin(), out.end());
-    return out;
-  }
+  std::vector<std::string> pids() const { return status_pids(dir_.path()); }
 
   bool wait_running(size_t processes) const {
     return wait_until(
@@ -315,8 +296,7 @@ TEST(CheckpointRestore, UnsupportedFdRefusesNamingTaskAndFd) {
   std::string id = unique_name("sock");
   cli.track(id);
   auto spec = write_spec(cli, id, {workload("memhog"), "1", "/mnt/counter", "--socket"},
-                         "mounts:\n  - {type: bind, source: " + data.path() +
-                             ", destination: /mnt}\n");
+                         report_mount(data.path()));
   ASSERT_EQ(cli({"run", "-d", spec}).exit_code, 0);
   ASSERT_TRUE(wait_until([&] { return !slurp(data.file("counter")).empty(); }));
   std::string image = cli.scratch().file("image");

@@ -82,9 +82,7 @@ class SeccompContainer {
     cli_.track(id_);
     std::vector<std::string> args = {workload("seccomp_filtered"), "/mnt"};
     if (!mode.empty()) args.push_back(mode);
-    spec_ =
-        write_spec(cli_, id_, args,
-                   "mounts:\n  - {type: bind, source: " + dir_.path() + ", destination: /mnt}\n");
+    spec_ = write_spec(cli_, id_, args, report_mount(dir_.path()));
   }
   const std::string& id() const { return id_; }
   const std::string& spec() const { return spec_; }

@@ -24,17 +24,6 @@ using Report = std::map<std::string, std::string>;
 
 constexpr int kMib = 4;
 
-Report parse_report(const std::string& text) {
-  Report r;
-  std::istringstream in(text);
-  std::string item;
-  while (in >> item) {
-    size_t eq = item.find('=');
-    if (eq != std::string::npos) r[item.substr(0, eq)] = item.substr(eq + 1);
-  }
-  return r;
-}
-
 // A container running the shared_memory workload with its report directory at /mnt.
 class SharedMemoryContainer {
  public:
@@ -43,25 +32,14 @@ class SharedMemoryContainer {
     cli_.track(id_);
     std::vector<std::string> args = {workload("shared_memory"), "/mnt", std::to_string(kMib)};
     if (partial) args.push_back("--partial");
-    spec_ =
-        write_spec(cli_, id_, args,
-                   "mounts:\n  - {type: bind, source: " + dir_.path() + ", destination: /mnt}\n");
+    spec_ = write_spec(cli_, id_, args, report_mount(dir_.path()));
   }
   // The container goes before its report directory (the workload keeps writing into it).
   ~SharedMemoryContainer() { cli_({"delete", "-f", id_}); }
   const std::string& id() const { return id_; }
   const std::string& spec() const { return spec_; }
 
-  std::vector<std::string> pids() const {
-    std::vector<std::string> out;
-    for (const auto& e : std::filesystem::directory_iterator(dir_.path())) {
-      std::string name = e.path().filename();
-      if (name.rfind("status-", 0) == 0 && name.find(".tmp") == std::string::npos)
-        out.push_back(name.substr(7));
-    }
-    std::sort(out.begin(), out.end());
-    return out;
-  }
+  std::vector<std::string> pids() const { return status_pids(dir_.path()); }
 
   long counter(const std::string& pid) const {
     std::string text = slurp(dir_.file("status-" + pid));
@@ -88,7 +66,7 @@ class SharedMemoryContainer {
           for (const auto& pid : pids()) {
             std::string text = slurp(dir_.file("report-" + pid));
             if (text.empty() || text.back() != '\n') return false;
-            Report r = parse_report(text);
+            Report r = parse_key_values(text);
             out[r["role"]] = r;
           }
           return out.size() == 2;

@@ -56,9 +56,7 @@ class ThreadsContainer {
  public:
   explicit ThreadsContainer(Cli& cli) : cli_(cli), id_(unique_name("threads")), dir_("ckpt-thr") {
     cli_.track(id_);
-    spec_ =
-        write_spec(cli_, id_, {workload("threads"), "/mnt"},
-                   "mounts:\n  - {type: bind, source: " + dir_.path() + ", destination: /mnt}\n");
+    spec_ = write_spec(cli_, id_, {workload("threads"), "/mnt"}, report_mount(dir_.path()));
   }
   const std::string& id() const { return id_; }
   const std::string& spec() const { return spec_; }

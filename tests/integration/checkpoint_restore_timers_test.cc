@@ -31,12 +31,7 @@ constexpr long kLateMs = 15000;
 
 std::map<std::string, long long> parse(const std::string& text) {
   std::map<std::string, long long> out;
-  std::istringstream in(text);
-  std::string item;
-  while (in >> item) {
-    size_t eq = item.find('=');
-    if (eq != std::string::npos) out[item.substr(0, eq)] = std::stoll(item.substr(eq + 1));
-  }
+  for (const auto& [key, value] : parse_key_values(text)) out[key] = std::stoll(value);
   return out;
 }
 
@@ -48,9 +43,7 @@ class TimersContainer {
     cli_.track(id_);
     std::vector<std::string> args = {workload("timers"), "/mnt"};
     if (!mode.empty()) args.push_back(mode);
-    spec_ =
-        write_spec(cli_, id_, args,
-                   "mounts:\n  - {type: bind, source: " + dir_.path() + ", destination: /mnt}\n");
+    spec_ = write_spec(cli_, id_, args, report_mount(dir_.path()));
   }
   // The container goes before its report directory.
   ~TimersContainer() { cli_({"delete", "-f", id_}); }

@@ -67,9 +67,7 @@ class ZombieContainer {
  public:
   explicit ZombieContainer(Cli& cli) : cli_(cli), id_(unique_name("zombie")), dir_("ckpt-zmb") {
     cli_.track(id_);
-    spec_ =
-        write_spec(cli_, id_, {workload("zombie_parent"), "/mnt"},
-                   "mounts:\n  - {type: bind, source: " + dir_.path() + ", destination: /mnt}\n");
+    spec_ = write_spec(cli_, id_, {workload("zombie_parent"), "/mnt"}, report_mount(dir_.path()));
   }
   // The container goes before its report directory, which it writes into while it runs.
   ~ZombieContainer() { cli_({"delete", "-f", id_}); }

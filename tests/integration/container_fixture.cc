@@ -3,8 +3,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "ns/network.h"
 
@@ -22,6 +25,33 @@ std::string yaml_list(const std::vector<std::string>& items) {
     out += "\"" + escaped + "\"";
   }
   return out + "]";
+}
+
+std::string report_mount(const std::string& dir) {
+  return "mounts:\n  - {type: bind, source: " + dir + ", destination: /mnt}\n";
+}
+
+std::map<std::string, std::string> parse_key_values(const std::string& text) {
+  std::map<std::string, std::string> out;
+  std::istringstream in(text);
+  std::string item;
+  while (in >> item) {
+    size_t eq = item.find('=');
+    if (eq != std::string::npos) out[item.substr(0, eq)] = item.substr(eq + 1);
+  }
+  return out;
+}
+
+std::vector<std::string> status_pids(const std::string& dir) {
+  std::vector<std::string> out;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    std::string name = e.path().filename();
+    // status-PID.tmp is a file the workload is about to rename into place.
+    if (name.rfind("status-", 0) == 0 && name.find(".tmp") == std::string::npos)
+      out.push_back(name.substr(7));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 std::string write_spec(Cli& cli, const std::string& name, const std::vector<std::string>& args,

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,15 @@ std::string yaml_list(const std::vector<std::string>& items);
 std::string write_spec(Cli& cli, const std::string& name, const std::vector<std::string>& args,
                        const std::string& extra = "");
 
+// The spec lines that bind-mount `dir` (a test's report directory) at /mnt in the container.
+std::string report_mount(const std::string& dir);
+
+// The whitespace-separated KEY=VALUE items of a workload's report; other words are skipped.
+std::map<std::string, std::string> parse_key_values(const std::string& text);
+
+// The container pids of the workloads that keep a "status-PID" file in `dir` (sorted).
+std::vector<std::string> status_pids(const std::string& dir);
+
 // Every place a container could leave something behind on the host, by id.
 std::vector<std::string> leftovers(const Cli& cli, const std::string& id);
 
@@ -27,8 +37,8 @@ std::string unique_subnet_prefix();
 
 }  // namespace ckpt::test
 
-#define EXPECT_NO_LEFTOVERS(cli, id)                                    \
-  do {                                                                  \
-    auto found__ = ::ckpt::test::leftovers((cli), (id));                \
-    EXPECT_TRUE(found__.empty()) << ::testing::PrintToString(found__);  \
+#define EXPECT_NO_LEFTOVERS(cli, id)                                   \
+  do {                                                                 \
+    auto found__ = ::ckpt::test::leftovers((cli), (id));               \
+    EXPECT_TRUE(found__.empty()) << ::testing::PrintToString(found__); \
   } while (0)

@@ -80,7 +80,9 @@ std::string unique_name(const std::string& prefix) {
   return prefix + "-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
 }
 
-bool is_root() { return geteuid() == 0; }
+bool is_root() {
+  return geteuid() == 0;
+}
 
 TempDir::TempDir(const std::string& prefix) {
   std::string tmpl = "/tmp/" + prefix + "-XXXXXX";
@@ -114,8 +116,12 @@ CommandResult Cli::operator()(const std::vector<std::string>& args,
   return run_command(argv, timeout);
 }
 
-std::string workload(const std::string& name) { return std::string(CKPT_WORKLOAD_DIR) + "/" + name; }
-std::string binary() { return CKPT_BINARY; }
+std::string workload(const std::string& name) {
+  return std::string(CKPT_WORKLOAD_DIR) + "/" + name;
+}
+std::string binary() {
+  return CKPT_BINARY;
+}
 
 std::string slurp(const std::string& path) {
   std::ifstream in(path);

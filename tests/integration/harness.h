@@ -83,7 +83,7 @@ std::string slurp(const std::string& path);     // file contents, "" if missing
 
 }  // namespace ckpt::test
 
-#define CKPT_REQUIRE_ROOT()                                              \
-  do {                                                                   \
-    if (!::ckpt::test::is_root()) GTEST_SKIP() << "needs root";          \
+#define CKPT_REQUIRE_ROOT()                                     \
+  do {                                                          \
+    if (!::ckpt::test::is_root()) GTEST_SKIP() << "needs root"; \
   } while (0)

@@ -1,11 +1,10 @@
 // Credentials and limits at the container boundary: rlimits, callers without root, user
 // namespaces.
+#include <gtest/gtest.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <sstream>
-
-#include <gtest/gtest.h>
 
 #include "container_fixture.h"
 #include "harness.h"

@@ -5,10 +5,9 @@
 #include <filesystem>
 #include <fstream>
 
-#include "ns/network.h"
-
 #include "container_fixture.h"
 #include "harness.h"
+#include "ns/network.h"
 
 namespace ckpt::test {
 namespace {
@@ -84,9 +83,9 @@ TEST(Lifecycle, BindMountIsWritableAndVisibleFromTheHost) {
   Cli cli;
   std::string id = unique_name("bind");
   cli.track(id);
-  auto spec = write_spec(cli, id, {"/bin/sh", "-c", "echo hello > /mnt/out; touch /cant 2>/dev/null || echo ro"},
-                         "mounts:\n  - {type: bind, source: " + data.path() +
-                             ", destination: /mnt, options: [rw]}\n");
+  auto spec = write_spec(
+      cli, id, {"/bin/sh", "-c", "echo hello > /mnt/out; touch /cant 2>/dev/null || echo ro"},
+      "mounts:\n  - {type: bind, source: " + data.path() + ", destination: /mnt, options: [rw]}\n");
   auto r = cli({"run", spec});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "ro\n");  // the root stays read-only
@@ -159,7 +158,8 @@ TEST(Lifecycle, MemoryLimitStopsAnOversizedWorkload) {
   Cli cli;
   std::string id = unique_name("mem");
   cli.track(id);
-  auto small = write_spec(cli, id, {workload("touch_memory"), "128"}, "resources: {memory: 32Mi}\n");
+  auto small =
+      write_spec(cli, id, {workload("touch_memory"), "128"}, "resources: {memory: 32Mi}\n");
   auto r = cli({"run", small}, seconds(60));
   EXPECT_EQ(r.exit_code, 128 + 9) << r.out << r.err;  // OOM-killed
   EXPECT_EQ(r.out.find("survived"), std::string::npos);
@@ -188,8 +188,9 @@ TEST(Lifecycle, PauseFreezesEveryTaskAndResumeContinuesThem) {
   Cli cli;
   std::string id = unique_name("pause");
   cli.track(id);
-  auto spec = write_spec(cli, id, {workload("ticker"), "/mnt", "3"},
-                         "mounts:\n  - {type: bind, source: " + data.path() + ", destination: /mnt}\n");
+  auto spec =
+      write_spec(cli, id, {workload("ticker"), "/mnt", "3"},
+                 "mounts:\n  - {type: bind, source: " + data.path() + ", destination: /mnt}\n");
   ASSERT_EQ(cli({"run", "-d", spec}).exit_code, 0);
   ASSERT_TRUE(wait_until([&] {
     for (long t : ticks(data, 3))
@@ -218,7 +219,9 @@ TEST(Lifecycle, KillThenDeleteLeavesNothing) {
   auto spec = write_spec(cli, id, {"/bin/sleep", "60"});
   ASSERT_EQ(cli({"run", "-d", spec}).exit_code, 0);
   ASSERT_EQ(cli({"kill", id, "KILL"}).exit_code, 0);
-  ASSERT_TRUE(wait_until([&] { return cli({"state", id}).out.find("\"stopped\"") != std::string::npos; }));
+  ASSERT_TRUE(wait_until([&] {
+    return cli({"state", id}).out.find("\"stopped\"") != std::string::npos;
+  }));
   EXPECT_NE(cli({"state", id}).out.find("\"exit_code\": 137"), std::string::npos);
   ASSERT_EQ(cli({"delete", id}).exit_code, 0);
   EXPECT_NO_LEFTOVERS(cli, id);
@@ -245,7 +248,9 @@ TEST(Lifecycle, DetachedWorkloadThatExitsRecordsItsStatus) {
   cli.track(id);
   auto spec = write_spec(cli, id, {"/bin/sh", "-c", "echo bye; exit 3"});
   ASSERT_EQ(cli({"run", "-d", spec}).exit_code, 0);
-  ASSERT_TRUE(wait_until([&] { return cli({"state", id}).out.find("\"stopped\"") != std::string::npos; }));
+  ASSERT_TRUE(wait_until([&] {
+    return cli({"state", id}).out.find("\"stopped\"") != std::string::npos;
+  }));
   EXPECT_NE(cli({"state", id}).out.find("\"exit_code\": 3"), std::string::npos);
   EXPECT_EQ(cli({"logs", id}).out, "bye\n");
   ASSERT_EQ(cli({"delete", id}).exit_code, 0);
@@ -259,7 +264,8 @@ TEST(Lifecycle, ExecJoinsTheContainer) {
   cli.track(id);
   auto spec = write_spec(cli, id, {"/bin/sleep", "60"}, "hostname: exec-host\n");
   ASSERT_EQ(cli({"run", "-d", spec}).exit_code, 0);
-  auto r = cli({"exec", id, "--", "/bin/sh", "-c", "cat /proc/sys/kernel/hostname; cat /proc/1/comm; exit 5"});
+  auto r = cli({"exec", id, "--", "/bin/sh", "-c",
+                "cat /proc/sys/kernel/hostname; cat /proc/1/comm; exit 5"});
   EXPECT_EQ(r.exit_code, 5) << r.err;
   EXPECT_EQ(r.out, "exec-host\nsleep\n");
   auto ps = cli({"ps", "--json", id});

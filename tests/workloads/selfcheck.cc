@@ -20,13 +20,17 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <string>
 #include <ctime>
+#include <string>
+
+#include "report_file.h"
 
 namespace {
 
 volatile sig_atomic_t g_report = 0;
-void on_usr1(int) { g_report = 1; }
+void on_usr1(int) {
+  g_report = 1;
+}
 
 uint64_t digest(const uint64_t* words, size_t n) {
   uint64_t h = 0xcbf29ce484222325ULL;
@@ -35,20 +39,14 @@ uint64_t digest(const uint64_t* words, size_t n) {
 }
 
 void write_file(const std::string& path, const std::string& text) {
-  std::string tmp = path + ".tmp";
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) return;
-  ssize_t ignored = write(fd, text.data(), text.size());
-  (void)ignored;
-  close(fd);
-  rename(tmp.c_str(), path.c_str());
+  workload::replace_file(path, text);  // a failed write shows as a missing report in the test
 }
 
 [[noreturn]] void run(const std::string& dir, size_t mib) {
   size_t words = (mib << 20) / sizeof(uint64_t);
-  auto* mem = static_cast<uint64_t*>(
-      mmap(nullptr, words * sizeof(uint64_t) + 8, PROT_READ | PROT_WRITE,
-           MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+  auto* mem =
+      static_cast<uint64_t*>(mmap(nullptr, words * sizeof(uint64_t) + 8, PROT_READ | PROT_WRITE,
+                                  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
   if (mem == MAP_FAILED) _exit(2);
   uint64_t x = 0x9e3779b97f4a7c15ULL ^ (static_cast<uint64_t>(getpid()) << 17) ^
                static_cast<uint64_t>(time(nullptr));
@@ -67,11 +65,12 @@ void write_file(const std::string& path, const std::string& text) {
     if (g_report) {
       g_report = 0;
       char line[256];
-      std::snprintf(line, sizeof line,
-                    "pid=%d ppid=%d pgid=%d sid=%d counter=%lu digest=%016llx start_digest=%016llx\n",
-                    getpid(), getppid(), getpgrp(), getsid(0), counter,
-                    static_cast<unsigned long long>(digest(mem, words)),
-                    static_cast<unsigned long long>(start_digest));
+      std::snprintf(
+          line, sizeof line,
+          "pid=%d ppid=%d pgid=%d sid=%d counter=%lu digest=%016llx start_digest=%016llx\n",
+          getpid(), getppid(), getpgrp(), getsid(0), counter,
+          static_cast<unsigned long long>(digest(mem, words)),
+          static_cast<unsigned long long>(start_digest));
       write_file(dir + "/report-" + me, line);
     }
     usleep(10000);
@@ -88,8 +87,10 @@ void fork_tree(const std::string& dir, size_t mib, int count) {
     if (child < 0) _exit(3);
     ++made;
     if (child == 0) {
-      if (i % 3 == 0) setsid();
-      else if (i % 3 == 1) setpgid(0, 0);
+      if (i % 3 == 0)
+        setsid();
+      else if (i % 3 == 1)
+        setpgid(0, 0);
       for (int g = 0; g < 2 && made < count; ++g) {
         pid_t grandchild = fork();
         if (grandchild < 0) _exit(3);

@@ -29,6 +29,8 @@
 #include <ctime>
 #include <string>
 
+#include "report_file.h"
+
 namespace {
 
 constexpr size_t kPage = 4096;
@@ -60,13 +62,7 @@ uint64_t digest(const unsigned char* bytes, size_t n) {
 }
 
 void write_file(const std::string& path, const std::string& text) {
-  std::string tmp = path + ".tmp";
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) return;
-  ssize_t ignored = write(fd, text.data(), text.size());
-  (void)ignored;
-  close(fd);
-  rename(tmp.c_str(), path.c_str());
+  workload::replace_file(path, text);  // a failed write shows as a missing report in the test
 }
 
 uint64_t fresh_token() {

@@ -35,6 +35,8 @@
 #include <cstring>
 #include <string>
 
+#include "report_file.h"
+
 namespace {
 
 constexpr int64_t kFirstMs = 8000;  // long enough to checkpoint while everything is armed
@@ -98,12 +100,7 @@ void sleep_ms(long ms) {
 }
 
 void write_file(const std::string& path, const std::string& text) {
-  std::string tmp = path + ".tmp";
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) _exit(11);
-  if (write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) _exit(12);
-  close(fd);
-  if (rename(tmp.c_str(), path.c_str()) != 0) _exit(13);
+  if (!workload::replace_file(path, text)) _exit(11);
 }
 
 // Raw syscalls: the kernel's timer id is what the test compares, not glibc's timer_t handle.

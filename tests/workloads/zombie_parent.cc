@@ -20,6 +20,8 @@
 #include <string>
 #include <vector>
 
+#include "report_file.h"
+
 namespace {
 
 struct ChildSpec {
@@ -34,12 +36,7 @@ void sleep_ms(long ms) {
 }
 
 void write_atomically(const std::string& dir, const std::string& name, const std::string& text) {
-  std::string tmp = dir + "/" + name + ".tmp";
-  FILE* f = std::fopen(tmp.c_str(), "w");
-  if (f == nullptr) _exit(3);
-  std::fputs(text.c_str(), f);
-  std::fclose(f);
-  std::rename(tmp.c_str(), (dir + "/" + name).c_str());
+  if (!workload::replace_file(dir + "/" + name, text)) _exit(3);
 }
 
 pid_t spawn(const ChildSpec& spec) {
