@@ -1,21 +1,15 @@
 #include "runtime/model/shared_extent.h"
 
 #include <algorithm>
-#include <cstdio>
 
 #include "common/error.h"
+#include "common/format.h"
 
 namespace ckpt::model {
 
 namespace {
 
 constexpr uint64_t kPage = 4096;
-
-std::string hex(uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof(buf), "%#llx", static_cast<unsigned long long>(v));
-  return buf;
-}
 
 }  // namespace
 

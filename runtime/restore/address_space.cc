@@ -17,6 +17,7 @@
 #include <map>
 
 #include "common/error.h"
+#include "common/format.h"
 #include "runtime/restore/layout.h"
 #include "runtime/restore/restore_context.h"
 #include "runtime/task/maps.h"
@@ -34,12 +35,6 @@ constexpr uint64_t kCeiling = 0x7ffffffff000;  // 47-bit user address space
 
 bool is_special(VmaKind kind) {
   return kind == VmaKind::vdso || kind == VmaKind::vvar || kind == VmaKind::vsyscall;
-}
-
-std::string hex(uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof(buf), "%#lx", static_cast<unsigned long>(v));
-  return buf;
 }
 
 std::string describe(const Vma& v) {

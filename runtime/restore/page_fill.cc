@@ -10,10 +10,10 @@
 // stream->finish() runs before the restore goes on, and a mismatch fails the restore, which
 // kills every restored task before any of them has run.
 #include <algorithm>
-#include <cstdio>
 #include <memory>
 
 #include "common/error.h"
+#include "common/format.h"
 #include "image/ordered_worker.h"
 #include "runtime/restore/restore_context.h"
 
@@ -37,12 +37,6 @@ struct Lane {
   // Last: destroyed first, so no write outlives the memory object or its source bytes.
   image::OrderedWorker writer{kWritesInFlight};
 };
-
-std::string hex(uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof(buf), "%#lx", static_cast<unsigned long>(v));
-  return buf;
-}
 
 }  // namespace
 

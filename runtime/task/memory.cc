@@ -6,19 +6,13 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdio>
 
 #include "common/error.h"
+#include "common/format.h"
 
 namespace ckpt::task {
 
 namespace {
-
-std::string hex(uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof(buf), "%#lx", static_cast<unsigned long>(v));
-  return buf;
-}
 
 // One process_vm_* call covers at most IOV_MAX ranges; it returns the bytes moved, stopping at
 // the first range it cannot access. `done` tells how far each call got so the caller can fall
