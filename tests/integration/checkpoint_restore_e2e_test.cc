@@ -74,21 +74,9 @@ class SelfcheckContainer {
 
   // Asks every process of container `id` for a report and waits for all of them.
   std::map<std::string, Report> reports(const std::string& id, size_t processes) {
-    for (const auto& pid : pids()) std::filesystem::remove(dir_.file("report-" + pid));
-    EXPECT_EQ(cli_({"kill", "-a", id, "USR1"}).exit_code, 0);
     std::map<std::string, Report> out;
-    bool all = wait_until(
-        [&] {
-          out.clear();
-          for (const auto& pid : pids()) {
-            std::string text = slurp(dir_.file("report-" + pid));
-            if (text.empty() || text.back() != '\n') return false;
-            out[pid] = parse_report(text);
-          }
-          return out.size() == processes;
-        },
-        std::chrono::seconds(60));
-    EXPECT_TRUE(all) << "not every process reported";
+    for (const auto& [pid, text] : request_reports(cli_, id, dir_.path(), processes))
+      out[pid] = parse_report(text);
     return out;
   }
 

@@ -94,14 +94,8 @@ class SeccompContainer {
   Report report() {
     std::filesystem::remove(dir_.file("report"));
     EXPECT_EQ(cli_({"kill", id_, "USR1"}).exit_code, 0);
-    std::string text;
-    bool got = wait_until(
-        [&] {
-          text = slurp(dir_.file("report"));
-          return text.size() >= 4 && text.compare(text.size() - 4, 4, "end\n") == 0;
-        },
-        seconds(5));
-    return got ? parse(text) : Report{};
+    std::string text = wait_for_report(dir_.file("report"), seconds(5));
+    return text.empty() ? Report{} : parse(text);
   }
 
   // Reports until every thread has done more rounds than in `previous` (at least 3), or a

@@ -57,22 +57,12 @@ class SharedMemoryContainer {
 
   // Asks both processes for a report (SIGUSR1 to every process) and returns them by role.
   std::map<std::string, Report> reports() {
-    for (const auto& pid : pids()) std::filesystem::remove(dir_.file("report-" + pid));
-    EXPECT_EQ(cli_({"kill", "-a", id_, "USR1"}).exit_code, 0);
     std::map<std::string, Report> out;
-    bool all = wait_until(
-        [&] {
-          out.clear();
-          for (const auto& pid : pids()) {
-            std::string text = slurp(dir_.file("report-" + pid));
-            if (text.empty() || text.back() != '\n') return false;
-            Report r = parse_key_values(text);
-            out[r["role"]] = r;
-          }
-          return out.size() == 2;
-        },
-        seconds(60));
-    EXPECT_TRUE(all) << "not both processes reported";
+    for (const auto& [pid, text] : request_reports(cli_, id_, dir_.path(), 2)) {
+      Report r = parse_key_values(text);
+      out[r["role"]] = r;
+    }
+    EXPECT_EQ(out.size(), 2u) << "the two reports must name two roles";
     return out;
   }
 

@@ -65,14 +65,8 @@ class ThreadsContainer {
   ThreadsReport report() {
     std::filesystem::remove(dir_.file("report"));
     EXPECT_EQ(cli_({"kill", id_, "USR1"}).exit_code, 0);
-    std::string text;
-    bool got = wait_until(
-        [&] {
-          text = slurp(dir_.file("report"));
-          return text.size() >= 4 && text.compare(text.size() - 4, 4, "end\n") == 0;
-        },
-        seconds(60));
-    EXPECT_TRUE(got) << "no report from container " << id_;
+    std::string text = wait_for_report(dir_.file("report"), seconds(60));
+    EXPECT_FALSE(text.empty()) << "no report from container " << id_;
     return parse(text);
   }
 

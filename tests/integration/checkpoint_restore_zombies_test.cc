@@ -83,14 +83,7 @@ class ZombieContainer {
     return r;
   }
   Report report(const std::string& name) const {
-    std::string text;
-    wait_until(
-        [&] {
-          text = slurp(dir_.file("report-" + name));
-          return text.size() >= 4 && text.compare(text.size() - 4, 4, "end\n") == 0;
-        },
-        seconds(60));
-    return parse_report(text);
+    return parse_report(wait_for_report(dir_.file("report-" + name), seconds(60)));
   }
 
  private:

@@ -54,6 +54,37 @@ std::vector<std::string> status_pids(const std::string& dir) {
   return out;
 }
 
+std::string wait_for_report(const std::string& path, std::chrono::milliseconds timeout) {
+  std::string text;
+  bool whole = wait_until(
+      [&] {
+        text = slurp(path);
+        return text.size() >= 4 && text.compare(text.size() - 4, 4, "end\n") == 0;
+      },
+      timeout);
+  return whole ? text : "";
+}
+
+std::map<std::string, std::string> request_reports(Cli& cli, const std::string& id,
+                                                   const std::string& dir, size_t count) {
+  for (const auto& pid : status_pids(dir)) std::filesystem::remove(dir + "/report-" + pid);
+  EXPECT_EQ(cli({"kill", "-a", id, "USR1"}).exit_code, 0);
+  std::map<std::string, std::string> out;
+  bool all = wait_until(
+      [&] {
+        out.clear();
+        for (const auto& pid : status_pids(dir)) {
+          std::string text = slurp(dir + "/report-" + pid);
+          if (text.empty() || text.back() != '\n') return false;
+          out[pid] = text;
+        }
+        return out.size() == count;
+      },
+      std::chrono::seconds(60));
+  EXPECT_TRUE(all) << "not every process of " << id << " reported";
+  return out;
+}
+
 std::string write_spec(Cli& cli, const std::string& name, const std::vector<std::string>& args,
                        const std::string& extra) {
   std::string text = "name: " + name + "\nprocess:\n  args: " + yaml_list(args) + "\n" + extra;

@@ -29,6 +29,16 @@ std::map<std::string, std::string> parse_key_values(const std::string& text);
 // The container pids of the workloads that keep a "status-PID" file in `dir` (sorted).
 std::vector<std::string> status_pids(const std::string& dir);
 
+// Waits for a whole report at `path` (the workload ends it with a line "end"); returns its text,
+// or "" if none was complete within `timeout`.
+std::string wait_for_report(const std::string& path, std::chrono::milliseconds timeout);
+
+// Asks every process of container `id` for a report (SIGUSR1 to all, after removing their old
+// "report-PID" files in `dir`) and waits until `count` processes, found by their status files,
+// each wrote a complete one. Returns the texts by pid; fails the test if they did not all come.
+std::map<std::string, std::string> request_reports(Cli& cli, const std::string& id,
+                                                   const std::string& dir, size_t count);
+
 // Every place a container could leave something behind on the host, by id.
 std::vector<std::string> leftovers(const Cli& cli, const std::string& id);
 
