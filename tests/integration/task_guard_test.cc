@@ -1,6 +1,6 @@
 // Guarded injection (runtime/task/guarded_syscall.h) against real tracer deaths: a tracer
 // process seizes a victim, starts the guard, runs injected queries and SIGKILLs itself at one
-// chosen step. Afterwards the victim must carry on as if nothing happened: its registers
+// chosen step (the victim's registers are watched by workload::register_spin). Afterwards the victim must carry on as if nothing happened: its registers
 // (general and AVX, checked by the victim's own loop), signal mask, alternate stack, handlers,
 // and an interrupted read() that still returns the byte written after the tracer died.
 #include <fcntl.h>
@@ -18,6 +18,7 @@
 #include "common/error.h"
 #include "common/unique_fd.h"
 #include "harness.h"
+#include "../workloads/register_spin.h"
 #include "runtime/task/gadgets.h"
 #include "runtime/task/guarded_syscall.h"
 #include "runtime/task/maps.h"
@@ -27,54 +28,9 @@
 namespace ckpt::task {
 namespace {
 
-constexpr uint64_t kMagic = 0x5eed'f00d'cafe'0001;
 constexpr size_t kAltstackSize = 64 * 1024;
 
 void on_usr1(int) {}
-
-// Spins `iterations` times keeping invariants only in registers: r13 == ~r12, r14 == kMagic, and
-// both 128-bit lanes of ymm1 equal to r12 (so a lost or reset xstate, upper halves included, is
-// seen). Returns 0 when every check held, 1 otherwise.
-int spin(long iterations) {
-  long bad = 0;
-  asm volatile(
-      "xor %%r12, %%r12\n\t"
-      "mov $-1, %%r13\n\t"
-      "movabs %[magic], %%r14\n\t"
-      "vpxor %%ymm1, %%ymm1, %%ymm1\n\t"
-      "mov $1, %%rax\n\t"
-      "vmovq %%rax, %%xmm4\n\t"
-      "vpbroadcastq %%xmm4, %%ymm4\n\t"
-      "1:\n\t"
-      "inc %%r12\n\t"
-      "dec %%r13\n\t"
-      "vpaddq %%ymm4, %%ymm1, %%ymm1\n\t"
-      "mov %%r12, %%rax\n\t"
-      "not %%rax\n\t"
-      "cmp %%rax, %%r13\n\t"
-      "jne 2f\n\t"
-      "movabs %[magic], %%rax\n\t"
-      "cmp %%rax, %%r14\n\t"
-      "jne 2f\n\t"
-      "vmovq %%xmm1, %%rax\n\t"
-      "cmp %%rax, %%r12\n\t"
-      "jne 2f\n\t"
-      "vextracti128 $1, %%ymm1, %%xmm5\n\t"
-      "vmovq %%xmm5, %%rax\n\t"
-      "cmp %%rax, %%r12\n\t"
-      "jne 2f\n\t"
-      "dec %[n]\n\t"
-      "jnz 1b\n\t"
-      "jmp 3f\n\t"
-      "2:\n\t"
-      "mov $1, %[bad]\n\t"
-      "3:\n\t"
-      "vzeroupper\n\t"
-      : [n] "+r"(iterations), [bad] "+r"(bad)
-      : [magic] "i"(kMagic)
-      : "rax", "r12", "r13", "r14", "xmm1", "xmm4", "xmm5", "cc", "memory");
-  return static_cast<int>(bad);
-}
 
 // A child with known signal state. mode "read": it sits in read() on the command pipe; mode
 // "spin": it runs spin() and polls the pipe between rounds. For each command byte it answers
@@ -146,7 +102,7 @@ class Victim {
     if (spinning) fcntl(cmd, F_SETFL, O_NONBLOCK);
     int bad = 0;
     for (;;) {
-      if (spinning) bad |= spin(2'000'000);
+      if (spinning) bad |= workload::register_spin(2'000'000);
       char c;
       ssize_t n = read(cmd, &c, 1);
       if (n == 0) _exit(0);
