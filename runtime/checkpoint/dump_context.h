@@ -10,6 +10,7 @@
 #include "image/image.h"
 #include "runtime/checkpoint/checkpoint.h"
 #include "runtime/model/task_model.h"
+#include "runtime/task/gadgets.h"
 
 namespace ckpt::checkpoint {
 
@@ -21,6 +22,8 @@ struct DumpContext {
   std::vector<model::Process> processes;
   std::vector<model::SharedMemory> shared_memory;
   uint64_t bytes_written = 0;
+  // The code each guarded injection returns through, found once per mapped file.
+  task::GadgetFinder gadgets;
 
   void progress(Stage stage) const {
     if (options.progress) options.progress(stage, bytes_written);

@@ -13,7 +13,6 @@ namespace {
 
 // From <linux/ptrace.h>; glibc's <sys/ptrace.h> may lack the newer ones and clashes with it.
 constexpr int kPeekSigInfo = 0x4209;
-constexpr int kGetSigMask = 0x420a;
 constexpr int kGetRseqConfiguration = 0x420f;
 constexpr uint32_t kPeekSigInfoShared = 1;
 
@@ -41,11 +40,30 @@ std::string who(pid_t tid) {
 
 }  // namespace
 
-uint64_t get_sigmask(pid_t tid) {
-  uint64_t mask = 0;
-  if (raw_ptrace(kGetSigMask, tid, sizeof mask, &mask) != 0)
-    throw sys_error("ptrace getsigmask " + who(tid));
-  return mask;
+std::vector<std::string> with_original_siginfo(std::vector<std::string> queued,
+                                               const std::vector<siginfo_t>& originals) {
+  std::vector<bool> taken(queued.size(), false);
+  for (const siginfo_t& original : originals) {
+    std::string bytes(reinterpret_cast<const char*>(&original), sizeof original);
+    bool by_number = !(original.si_code < 0 && original.si_code != SI_TKILL);
+    bool found = false;
+    for (size_t i = 0; i < queued.size() && !found; ++i) {
+      if (taken[i] || queued[i].size() != sizeof(siginfo_t)) continue;
+      siginfo_t entry;
+      std::memcpy(&entry, queued[i].data(), sizeof entry);
+      bool match = by_number ? entry.si_signo == original.si_signo && entry.si_code == SI_TKILL
+                             : queued[i] == bytes;
+      if (match) {
+        queued[i] = bytes;
+        taken[i] = found = true;
+      }
+    }
+    if (!found) {
+      queued.push_back(bytes);
+      taken.push_back(true);
+    }
+  }
+  return queued;
 }
 
 std::vector<std::string> peek_pending(pid_t tid, bool shared) {

@@ -13,15 +13,12 @@
 #include "runtime/checkpoint/proc_state.h"
 #include "runtime/checkpoint/ptrace_queries.h"
 #include "runtime/checkpoint/seccomp_dump.h"
+#include "runtime/task/guarded_syscall.h"
 #include "runtime/task/registers.h"
 
 namespace ckpt::checkpoint {
 
 namespace {
-
-model::PendingSignal as_pending(const siginfo_t& info) {
-  return model::PendingSignal{std::string(reinterpret_cast<const char*>(&info), sizeof info)};
-}
 
 // /proc/PID/task/TID/comm ends with a newline; the name itself may hold any other byte.
 std::string trim_comm(std::string text) {
@@ -40,7 +37,7 @@ model::Thread dump_thread(DumpContext& ctx, pid_t host_tid, pid_t tid) {
   ctx.writer.add_file(t.xstate_file, task::get_xstate(host_tid));
   t.fs_base = regs.fs_base;
   t.gs_base = regs.gs_base;
-  t.blocked_mask = get_sigmask(host_tid);
+  t.blocked_mask = task::get_sigmask(host_tid);
   for (auto& raw : peek_pending(host_tid, false)) t.pending.push_back({std::move(raw)});
   RseqConfig rseq = get_rseq(host_tid);
   t.rseq_addr = rseq.addr;
@@ -76,13 +73,17 @@ void dump_process(DumpContext& ctx, SeizedProcess& sp, model::Process& p) {
   }
   for (auto& raw : peek_pending(node.host_pid, true)) p.shared_pending.push_back({std::move(raw)});
 
-  collect_injected_state(sp.threads, st.sig_caught | st.sig_ignored, p);
+  collect_injected_state(sp.threads, st.sig_caught | st.sig_ignored, p, ctx.gadgets);
 
-  // Signals the seize or the injections took off a thread (signal-delivery-stops) are still
-  // owed to it: record them as pending on that thread.
-  for (size_t i = 0; i < sp.threads.size(); ++i)
-    for (const siginfo_t& info : sp.threads[i].deferred_signals())
-      p.threads[i].pending.push_back(as_pending(info));
+  // Signals a signal-delivery-stop took off a thread were queued to it again at once (so a
+  // tracer death loses none); record each with its original siginfo, not the copy's.
+  for (size_t i = 0; i < sp.threads.size(); ++i) {
+    std::vector<std::string> queued;
+    for (auto& s : p.threads[i].pending) queued.push_back(std::move(s.siginfo));
+    p.threads[i].pending.clear();
+    for (auto& raw : with_original_siginfo(std::move(queued), sp.threads[i].deferred_signals()))
+      p.threads[i].pending.push_back({std::move(raw)});
+  }
 }
 
 }  // namespace

@@ -193,7 +193,7 @@ model::PosixTimer to_model_timer(const ProcTimer& t, pid_t pid, const ThreadIds&
   return m;
 }
 
-void collect_timers(task::RemoteSyscaller& sc, task::TaskMemory& mem, uint64_t scratch,
+void collect_timers(task::Syscaller& sc, task::TaskMemory& mem, uint64_t scratch,
                     const ThreadIds& threads, model::Process& p) {
   p.itimers.clear();
   for (int which : {ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF}) {

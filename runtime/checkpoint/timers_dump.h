@@ -21,7 +21,7 @@
 #include "runtime/model/task_model.h"
 #include "runtime/task/memory.h"
 #include "runtime/task/ptrace_attachment.h"
-#include "runtime/task/remote_syscall.h"
+#include "runtime/task/syscaller.h"
 
 namespace ckpt::checkpoint {
 
@@ -60,7 +60,7 @@ model::PosixTimer to_model_timer(const ProcTimer& t, pid_t pid, const ThreadIds&
 
 // Fills p.itimers (armed ones only) and p.posix_timers of the stopped process whose leader
 // `sc` drives; `scratch` is a writable page in the task; `threads` as above.
-void collect_timers(task::RemoteSyscaller& sc, task::TaskMemory& mem, uint64_t scratch,
+void collect_timers(task::Syscaller& sc, task::TaskMemory& mem, uint64_t scratch,
                     const ThreadIds& threads, model::Process& p);
 
 }  // namespace ckpt::checkpoint

@@ -14,8 +14,8 @@ struct ProcStatus {
   pid_t tgid = 0;  // host view
   pid_t ppid = 0;  // host view
   std::string name;
-  char state = '?';               // R S D T t Z ...
-  std::vector<pid_t> nspid;       // outermost (host) first, innermost last
+  char state = '?';          // R S D T t Z ...
+  std::vector<pid_t> nspid;  // outermost (host) first, innermost last
   std::vector<pid_t> nstgid;
   pid_t innermost_pid() const { return nspid.empty() ? pid : nspid.back(); }
 };

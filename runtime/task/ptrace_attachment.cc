@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <utility>
 
 #include "common/error.h"
@@ -16,6 +17,21 @@ namespace {
 
 std::string who(pid_t tid) {
   return "task " + std::to_string(tid);
+}
+
+// The thread group of `tid` (tgkill and rt_tgsigqueueinfo check it); tid itself if unknown.
+pid_t tgid_of(pid_t tid) {
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%d/status", tid);
+  FILE* f = std::fopen(path, "re");
+  if (f == nullptr) return tid;
+  char line[256];
+  pid_t tgid = tid;
+  while (std::fgets(line, sizeof line, f) != nullptr) {
+    if (std::sscanf(line, "Tgid: %d", &tgid) == 1) break;
+  }
+  std::fclose(f);
+  return tgid;
 }
 
 bool is_stop_signal(int sig) {
@@ -115,6 +131,19 @@ void SeizedTask::defer_current_signal() {
   if (ptrace(PTRACE_GETSIGINFO, tid_, nullptr, &info) != 0) {
     throw sys_error("ptrace getsiginfo " + who(tid_));
   }
+  // The kernel refuses a foreign rt_tgsigqueueinfo with si_code >= 0 or SI_TKILL
+  // (kernel/signal.c do_rt_tgsigqueueinfo): those (kernel and kill()-sent signals) are queued
+  // again by number only.
+  long r;
+  if (info.si_code < 0 && info.si_code != SI_TKILL) {
+    siginfo_t copy = info;
+    r = syscall(SYS_rt_tgsigqueueinfo, tgid_of(tid_), tid_, info.si_signo, &copy);
+  } else {
+    r = syscall(SYS_tgkill, tgid_of(tid_), tid_, info.si_signo);
+  }
+  if (r != 0)
+    throw sys_error("queue signal " + std::to_string(info.si_signo) + " to " + who(tid_) +
+                    " again");
   deferred_.push_back(info);
 }
 
@@ -136,16 +165,6 @@ Stop SeizedTask::interrupt() {
 void SeizedTask::detach() {
   if (tid_ < 0) return;
   if (!stopped_) interrupt();
-  // Re-send what we took: the kernel refuses a foreign rt_tgsigqueueinfo with si_code >= 0,
-  // so those (kernel and kill()-sent signals) are re-sent by number only.
-  for (const siginfo_t& info : deferred_) {
-    if (info.si_code < 0 && info.si_code != SI_TKILL) {
-      siginfo_t copy = info;
-      syscall(SYS_rt_tgsigqueueinfo, tid_, tid_, info.si_signo, &copy);
-    } else {
-      syscall(SYS_tgkill, tid_, tid_, info.si_signo);
-    }
-  }
   deferred_.clear();
   if (ptrace(PTRACE_DETACH, tid_, nullptr, nullptr) != 0 && errno != ESRCH) {
     throw sys_error("ptrace detach " + who(tid_));

@@ -49,21 +49,25 @@ class SeizedTask {
   const Stop& last_stop() const { return last_stop_; }
 
   // PTRACE_INTERRUPT and wait until the task is in a ptrace-stop. A signal-delivery-stop seen
-  // first is suppressed and remembered in deferred_signals() (re-sent on detach) so the task's
-  // handlers do not run while it is being inspected.
+  // first is handled by defer_current_signal() so the task's handlers do not run while it is
+  // being inspected.
   Stop interrupt();
   // Resumes with `request` (PTRACE_CONT, PTRACE_SYSCALL, PTRACE_SINGLESTEP), delivering `sig`.
   void resume(int request, int sig = 0);
   // waitpid(__WALL) for the next stop; throws if the task exits or is killed meanwhile.
   Stop wait_stop();
-  // Suppresses the signal of a signal-delivery-stop the caller saw and remembers its siginfo.
+  // For a signal-delivery-stop the caller saw: the signal, already dequeued, is queued to the
+  // thread again at once (rt_tgsigqueueinfo with its siginfo where the kernel allows a tracer
+  // to, tgkill otherwise), so it stays pending for the thread and no tracer death can lose it;
+  // the caller then resumes with no signal. The original siginfo is kept in deferred_signals().
   void defer_current_signal();
-  // Signals taken off the task while it was traced; a dump must record them as pending.
+  // Original siginfo of the signals queued again by defer_current_signal(), oldest first: a
+  // dump records these instead of the copies it finds queued (a tgkill copy loses the kernel's
+  // si_code and fields).
   const std::vector<siginfo_t>& deferred_signals() const { return deferred_; }
-  // Drops the deferred signals (the caller re-queued or recorded them itself).
   void clear_deferred_signals() { deferred_.clear(); }
 
-  // PTRACE_DETACH now (re-sending deferred signals first); throws on failure.
+  // PTRACE_DETACH now; throws on failure.
   void detach();
   // Gives up ownership without detaching (the caller, or the tracer's exit, ends the trace).
   pid_t release();

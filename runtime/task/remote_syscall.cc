@@ -74,51 +74,63 @@ void RemoteSyscaller::restore(RestartPolicy policy) {
   restored_ = true;
 }
 
-void RemoteSyscaller::run_to_syscall_stop() {
-  task_.resume(PTRACE_SYSCALL, 0);
+long RemoteSyscaller::invoke(long nr, const std::array<uint64_t, 6>& args) {
+  if (!task_.stopped()) throw Error("remote syscall: " + who(task_.tid()) + " is not stopped");
+  restored_ = false;
+  return run_syscall_at(task_, saved_, insn_, nr, args);
+}
+
+void run_to_syscall_stop(SeizedTask& task) {
+  task.resume(PTRACE_SYSCALL, 0);
+  // A signal taken off is queued again (defer_current_signal), so an unblocked one would stop
+  // the task again at once: callers block signals while they inject; this only guards the loop.
+  int signal_stops = 0;
   for (;;) {
-    Stop s = task_.wait_stop();
+    Stop s = task.wait_stop();
     if (s.kind == Stop::syscall) return;
-    if (s.kind == Stop::signal_delivery) task_.defer_current_signal();
+    if (s.kind == Stop::signal_delivery) {
+      if (++signal_stops > 16)
+        throw Error("signal " + std::to_string(s.signal) + " keeps stopping " + who(task.tid()) +
+                    " before its injected syscall; it should be blocked while injecting");
+      task.defer_current_signal();
+    }
     // Interrupt, group-stop and event stops: just carry on to the syscall stop.
-    task_.resume(PTRACE_SYSCALL, 0);
+    task.resume(PTRACE_SYSCALL, 0);
   }
 }
 
-long RemoteSyscaller::call(long nr, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5,
-                           uint64_t a6) {
-  pid_t tid = task_.tid();
-  if (!task_.stopped()) throw Error("remote syscall: " + who(tid) + " is not stopped");
-  Regs regs = saved_;
-  regs.rip = insn_;
-  regs.rax = nr;
-  regs.rdi = a1;
-  regs.rsi = a2;
-  regs.rdx = a3;
-  regs.r10 = a4;
-  regs.r8 = a5;
-  regs.r9 = a6;
+long run_syscall_at(SeizedTask& task, const Regs& base, uint64_t insn, long nr,
+                    const std::array<uint64_t, 6>& args) {
+  pid_t tid = task.tid();
+  Regs regs = base;
+  regs.rip = insn;
+  regs.rax = static_cast<unsigned long long>(nr);
+  regs.rdi = args[0];
+  regs.rsi = args[1];
+  regs.rdx = args[2];
+  regs.r10 = args[3];
+  regs.r8 = args[4];
+  regs.r9 = args[5];
   // orig_rax = -1 keeps the kernel from treating our new registers as an interrupted syscall
   // to restart when the task leaves a stop that happened inside one.
   regs.orig_rax = static_cast<unsigned long long>(-1);
   set_regs(tid, regs);
-  restored_ = false;
 
-  run_to_syscall_stop();  // entry
+  run_to_syscall_stop(task);  // entry
   Regs entry = get_regs(tid);
   if (static_cast<long>(entry.orig_rax) != nr) {
     throw Error("remote syscall " + std::to_string(nr) + " in " + who(tid) +
                 ": stopped at entry of syscall " + std::to_string(entry.orig_rax));
   }
-  run_to_syscall_stop();  // exit
+  run_to_syscall_stop(task);  // exit
   return static_cast<long>(get_regs(tid).rax);
 }
 
-long RemoteSyscaller::check(const char* name, long nr, uint64_t a1, uint64_t a2, uint64_t a3,
-                            uint64_t a4, uint64_t a5, uint64_t a6) {
+long Syscaller::check(const char* name, long nr, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
+                      uint64_t a5, uint64_t a6) {
   long r = call(nr, a1, a2, a3, a4, a5, a6);
   if (r < 0 && r > -4096) {
-    throw Error(std::string("remote ") + name + " in " + who(task_.tid()), static_cast<int>(-r));
+    throw Error(std::string("remote ") + name + " in " + who(tid()), static_cast<int>(-r));
   }
   return r;
 }

@@ -20,10 +20,11 @@
 
 #include "runtime/task/ptrace_attachment.h"
 #include "runtime/task/registers.h"
+#include "runtime/task/syscaller.h"
 
 namespace ckpt::task {
 
-class RemoteSyscaller {
+class RemoteSyscaller : public Syscaller {
  public:
   // The task must be in a ptrace-stop. Finds a syscall instruction in the task's [vdso] (or
   // any other executable mapping); throws if there is none.
@@ -32,15 +33,9 @@ class RemoteSyscaller {
   RemoteSyscaller(const RemoteSyscaller&) = delete;
   RemoteSyscaller& operator=(const RemoteSyscaller&) = delete;
   // Calls restore() unless forget() was called; errors are swallowed.
-  ~RemoteSyscaller();
+  ~RemoteSyscaller() override;
 
-  // Runs syscall `nr`; returns what the raw syscall returns (-errno on failure).
-  long call(long nr, uint64_t a1 = 0, uint64_t a2 = 0, uint64_t a3 = 0, uint64_t a4 = 0,
-            uint64_t a5 = 0, uint64_t a6 = 0);
-  // Same, but throws Error("remote NAME in task TID", errno) on a negative result.
-  long check(const char* name, long nr, uint64_t a1 = 0, uint64_t a2 = 0, uint64_t a3 = 0,
-             uint64_t a4 = 0, uint64_t a5 = 0, uint64_t a6 = 0);
-
+  pid_t tid() const override { return task_.tid(); }
   void set_syscall_address(uint64_t addr) { insn_ = addr; }
   uint64_t syscall_address() const { return insn_; }
   const Regs& saved_regs() const { return saved_; }
@@ -51,10 +46,10 @@ class RemoteSyscaller {
   // The caller takes over the registers (the restore sets the dumped ones itself).
   void forget() { restored_ = true; }
 
- private:
-  // Resumes with PTRACE_SYSCALL until the next syscall stop, deferring signals meanwhile.
-  void run_to_syscall_stop();
+ protected:
+  long invoke(long nr, const std::array<uint64_t, 6>& args) override;
 
+ private:
   SeizedTask& task_;
   uint64_t insn_ = 0;
   Regs saved_{};
@@ -63,5 +58,15 @@ class RemoteSyscaller {
 
 // Finds the address of a 0f 05 byte pair in an executable mapping of `pid`, preferring [vdso].
 uint64_t find_syscall_insn(pid_t pid);
+
+// Resumes `task` with PTRACE_SYSCALL until its next syscall-entry or -exit stop; a signal that
+// stops it first is taken off and kept (SeizedTask::defer_current_signal).
+void run_to_syscall_stop(SeizedTask& task);
+
+// Runs syscall `nr` with `args` from the `syscall` instruction at `insn`, starting from
+// registers `base` (only rip, rax, the argument registers and orig_rax are replaced), and
+// returns rax at syscall exit. Throws if the task stops at the entry of another syscall.
+long run_syscall_at(SeizedTask& task, const Regs& base, uint64_t insn, long nr,
+                    const std::array<uint64_t, 6>& args);
 
 }  // namespace ckpt::task

@@ -63,6 +63,9 @@ class ThreadsContainer {
 
   // Sends SIGUSR1 to the container's init and waits for its complete report.
   ThreadsReport report() {
+    // SIGUSR1 before the workload's handler is in would end it: wait for its ready mark.
+    EXPECT_TRUE(wait_until([&] { return !slurp(dir_.file("ready")).empty(); }, seconds(60)))
+        << "container " << id_ << " never became ready";
     std::filesystem::remove(dir_.file("report"));
     EXPECT_EQ(cli_({"kill", id_, "USR1"}).exit_code, 0);
     std::string text = wait_for_report(dir_.file("report"), seconds(60));

@@ -2,7 +2,7 @@
 // reports what it observes from inside, so the tests assert on what the workload sees rather
 // than on what the tool claims.
 //
-//   selfcheck DIR MIB [--tree N]
+//   selfcheck DIR MIB [--tree N] [--spin]
 //
 // Fills MIB MiB of private memory with pseudo-random bytes and records their digest, then
 // counts forever (a counter in memory, advanced every 10 ms). DIR/status-<pid> is rewritten
@@ -10,6 +10,8 @@
 //   pid=P ppid=P pgid=G sid=S counter=N digest=HEX start_digest=HEX
 // --tree N: the first process forks N-1 more processes over three levels (children and
 // grandchildren), some leading their own session or process group, all running the same loop.
+// --spin: every process also runs a thread that keeps invariants in general and AVX registers
+// (register_spin.h); the report adds "regs=ok|bad spins=N" (N rounds completed so far).
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -23,11 +25,18 @@
 #include <ctime>
 #include <string>
 
+#include <atomic>
+#include <thread>
+
+#include "register_spin.h"
 #include "report_file.h"
 
 namespace {
 
 volatile sig_atomic_t g_report = 0;
+bool g_spin = false;
+std::atomic<bool> g_regs_bad{false};
+std::atomic<unsigned long> g_spins{0};
 void on_usr1(int) {
   g_report = 1;
 }
@@ -57,6 +66,17 @@ void write_file(const std::string& path, const std::string& text) {
     mem[i] = x;
   }
   const uint64_t start_digest = digest(mem, words);
+  if (g_spin) {
+    // A short round then a nap: a few percent of a core per process, so a tree of fifty still
+    // leaves the machine usable, while a stop still often lands inside the loop.
+    std::thread([] {
+      for (;;) {
+        if (workload::register_spin(300'000) != 0) g_regs_bad = true;
+        g_spins.fetch_add(1);
+        usleep(5000);
+      }
+    }).detach();
+  }
   std::string me = std::to_string(getpid());
   unsigned long counter = 0;
   for (;;) {
@@ -64,13 +84,17 @@ void write_file(const std::string& path, const std::string& text) {
     write_file(dir + "/status-" + me, "counter=" + std::to_string(counter) + "\n");
     if (g_report) {
       g_report = 0;
-      char line[256];
-      std::snprintf(
+      char line[320];
+      int len = std::snprintf(
           line, sizeof line,
-          "pid=%d ppid=%d pgid=%d sid=%d counter=%lu digest=%016llx start_digest=%016llx\n",
+          "pid=%d ppid=%d pgid=%d sid=%d counter=%lu digest=%016llx start_digest=%016llx",
           getpid(), getppid(), getpgrp(), getsid(0), counter,
           static_cast<unsigned long long>(digest(mem, words)),
           static_cast<unsigned long long>(start_digest));
+      if (g_spin)
+        len += std::snprintf(line + len, sizeof line - len, " regs=%s spins=%lu",
+                             g_regs_bad ? "bad" : "ok", g_spins.load());
+      std::snprintf(line + len, sizeof line - len, "\n");
       write_file(dir + "/report-" + me, line);
     }
     usleep(10000);
@@ -113,7 +137,13 @@ int main(int argc, char** argv) {
   }
   std::string dir = argv[1];
   size_t mib = std::strtoul(argv[2], nullptr, 10);
-  int tree = argc > 4 && std::strcmp(argv[3], "--tree") == 0 ? std::atoi(argv[4]) : 1;
+  int tree = 1;
+  for (int i = 3; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--tree") == 0 && i + 1 < argc)
+      tree = std::atoi(argv[++i]);
+    else if (std::strcmp(argv[i], "--spin") == 0)
+      g_spin = __builtin_cpu_supports("avx2");
+  }
   struct sigaction sa {};
   sa.sa_handler = on_usr1;
   sa.sa_flags = SA_RESTART;

@@ -24,6 +24,8 @@
 #include <thread>
 #include <vector>
 
+#include "report_file.h"
+
 namespace {
 
 constexpr int kThreads = 16;  // main + 15
@@ -155,10 +157,13 @@ int main(int argc, char** argv) {
   std::vector<std::thread> threads;
   for (int i = 1; i < kThreads; ++i) threads.emplace_back(worker, std::ref(s), i);
   prctl(PR_SET_NAME, "thr-main");
-  pthread_sigmask(SIG_UNBLOCK, &usr1, nullptr);
+  // The handler goes in before SIGUSR1 is unblocked (its default action would end the
+  // workload), and DIR/ready tells the test it may ask for reports from now on.
   struct sigaction sa {};
   sa.sa_handler = on_usr1;
   sigaction(SIGUSR1, &sa, nullptr);
+  pthread_sigmask(SIG_UNBLOCK, &usr1, nullptr);
+  workload::replace_file(dir + "/ready", "1\n");
   for (;;) {
     s.tid[0].store(syscall(SYS_gettid));
     s.counter[0].fetch_add(1);
