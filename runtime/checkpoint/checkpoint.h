@@ -25,6 +25,7 @@
 
 #include "image/image.h"
 #include "runtime/checkpoint/fd_classify.h"
+#include "runtime/checkpoint/mount_table.h"
 #include "runtime/checkpoint/tree.h"
 #include "runtime/model/task_model.h"
 #include "runtime/task/ptrace_attachment.h"
@@ -39,6 +40,7 @@ namespace ckpt::checkpoint {
 enum class Stage {
   seize,       // freeze, enumerate, build the tree, seize every thread, thaw
   classify,    // every fd and every mapping of every task: refuse before writing anything
+  namespaces,  // UTS names; tasks' namespaces, mounts and IPC objects: refuse before writing
   task_state,  // registers, signals, creds, rlimits, mm, injected queries, per task
   memory,      // private pages into pages-<pid>, shared anonymous objects into shm-<id>
   assemble,    // the model::Checkpoint in restore order
@@ -55,6 +57,10 @@ struct DumpOptions {
   std::optional<Stage> fail_at_stage;
   // Regular files the runtime gave the container as stdio (see classify_fd).
   std::vector<FileId> external_stdio;
+  // The mount table the container started with (recorded at run and restore): the `namespaces`
+  // stage refuses whatever changed since. Required when the container has its own mount
+  // namespace.
+  std::optional<MountTable> initial_mounts;
 };
 
 // One process of the container with every thread seized (threads[i] is node.host_tids[i]);

@@ -62,6 +62,10 @@ void classify_stage(DumpContext& ctx) {
       }
     }
   }
+  refuse_if_any(problems);
+}
+
+void refuse_if_any(const std::vector<std::string>& problems) {
   if (problems.empty()) return;
   std::string line = "cannot checkpoint: " + problems.front();
   if (problems.size() > 1) {

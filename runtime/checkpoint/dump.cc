@@ -21,11 +21,14 @@ void enter(const DumpContext& ctx, Stage stage) {
 model::Checkpoint dump_container(SeizedContainer& seized, image::ImageWriter& writer,
                                  const DumpOptions& options) {
   return with_context("checkpoint", [&] {
-    DumpContext ctx{seized, writer, options, read_root(seized.init_host_pid()), {}, {}, 0};
+    DumpContext ctx{seized, writer, options, read_root(seized.init_host_pid()), {}, {}, {}, 0};
     ctx.processes.resize(seized.processes().size());
 
     enter(ctx, Stage::classify);
     classify_stage(ctx);
+
+    enter(ctx, Stage::namespaces);
+    namespaces_stage(ctx);
 
     enter(ctx, Stage::task_state);
     task_state_stage(ctx);
@@ -37,6 +40,7 @@ model::Checkpoint dump_container(SeizedContainer& seized, image::ImageWriter& wr
     model::Checkpoint cp;
     cp.processes = std::move(ctx.processes);  // already parents before children (build_tree)
     cp.shared_memory = std::move(ctx.shared_memory);
+    cp.uts = std::move(ctx.uts);
     cp.xsave_features = task::xsave_features();
     return cp;
   });

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,7 @@ struct DumpContext {
   std::string root;  // the container's root directory as the dumper sees it
   std::vector<model::Process> processes;
   std::vector<model::SharedMemory> shared_memory;
+  std::optional<model::UtsNames> uts;
   uint64_t bytes_written = 0;
   // The code each guarded injection returns through, found once per mapped file.
   task::GadgetFinder gadgets;
@@ -32,10 +34,17 @@ struct DumpContext {
 
 // Stage `classify`: fds and mappings of every task; throws one "cannot checkpoint: ..." line.
 void classify_stage(DumpContext& ctx);
+// Stage `namespaces`: UTS names into ctx.uts; refuses tasks in namespaces of their own, mounts
+// changed at run time and IPC objects.
+void namespaces_stage(DumpContext& ctx);
 // Stage `task_state`: registers, signals, creds, mm, rlimits, injected queries.
 void task_state_stage(DumpContext& ctx);
 // Stage `memory`: page streams and shared objects.
 void memory_stage(DumpContext& ctx);
+
+// Throws the one line a refusing stage ends with: "cannot checkpoint: <first problem> (and N
+// more problems)". Returns when `problems` is empty.
+void refuse_if_any(const std::vector<std::string>& problems);
 
 // Reads and classifies the mappings of host pid `pid` (smaps). Throws on the first refusal.
 std::vector<model::Vma> read_vmas(pid_t pid, const std::string& root);

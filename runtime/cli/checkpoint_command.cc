@@ -9,12 +9,12 @@ namespace ckpt::cli {
 namespace {
 
 std::optional<checkpoint::Stage> parse_stage(const std::string& name) {
-  for (auto stage : {checkpoint::Stage::seize, checkpoint::Stage::classify,
-                     checkpoint::Stage::task_state, checkpoint::Stage::memory,
-                     checkpoint::Stage::assemble})
+  for (auto stage :
+       {checkpoint::Stage::seize, checkpoint::Stage::classify, checkpoint::Stage::namespaces,
+        checkpoint::Stage::task_state, checkpoint::Stage::memory, checkpoint::Stage::assemble})
     if (name == checkpoint::stage_name(stage)) return stage;
   throw Error("--test-fail-at '" + name + "' is not a stage", 0,
-              "use seize, classify, task_state, memory or assemble");
+              "use seize, classify, namespaces, task_state, memory or assemble");
 }
 
 }  // namespace

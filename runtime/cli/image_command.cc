@@ -44,8 +44,11 @@ void print_inspection(const image::ImageReader& reader) {
               reader.dir().c_str(), m.value("format_version", 0), m.value("magic", "").c_str(),
               m.value("created", "").c_str(), m.value("kernel", "").c_str(),
               m.value("arch", "").c_str());
-  std::printf("container %s (hostname %s)\n", container.value("id", "?").c_str(),
+  std::printf("container %s (hostname %s", container.value("id", "?").c_str(),
               container.value("hostname", "?").c_str());
+  if (container.contains("domainname"))
+    std::printf(", domainname %s", container.value("domainname", "?").c_str());
+  std::printf(")\n");
   uint64_t stored = 0;
   for (const auto& [name, file] : m.at("files").items()) stored += file.value("size", 0ULL);
   std::printf("size      %s stored in %zu files\n", runtime::human_bytes(stored).c_str(),

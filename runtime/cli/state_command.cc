@@ -1,5 +1,7 @@
 #include <nlohmann/json.hpp>
 
+#include "common/error.h"
+#include "ns/uts.h"
 #include "runtime/cli/command.h"
 
 namespace ckpt::cli {
@@ -19,6 +21,16 @@ void add_state_command(CLI::App& app, const Globals& globals, Action& action) {
       // OCI runtime-spec state fields, so OCI callers can read it as runc's.
       j["ociVersion"] = "1.0.2";
       if (status == runtime::Status::stopped) j["pid"] = 0;
+      // The names as they are now, which the workload may have changed since the start.
+      if (status != runtime::Status::stopped && store.load_spec(*id).has(config::Namespace::uts)) {
+        try {
+          ns::UtsNames uts = ns::read_uts_names(state.pid);
+          j["hostname"] = uts.hostname;
+          j["domainname"] = uts.domainname;
+        } catch (const Error&) {
+          // The init exited since its status was read: a stopped container has no names.
+        }
+      }
       std::printf("%s\n", j.dump(2).c_str());
       return 0;
     };

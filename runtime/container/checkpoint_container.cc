@@ -11,6 +11,7 @@
 #include "runtime/container/clocks.h"
 #include "runtime/container/launcher.h"
 #include "runtime/container/lifecycle.h"
+#include "runtime/container/mount_baseline.h"
 #include "runtime/container/progress.h"
 #include "runtime/model/model_json.h"
 
@@ -26,11 +27,14 @@ double seconds_since(Clock::time_point start) {
 
 nlohmann::json image_body(const ContainerState& state, const config::ContainerSpec& spec,
                           const model::Checkpoint& checkpoint, const ContainerClocks& clocks) {
-  return {{"container",
-           {{"id", state.id},
-            {"hostname", spec.hostname},
-            {"created", state.created},
-            {"checkpointed", now_iso8601()}}},
+  // The names the container had at the freeze; the spec's only if it had no UTS namespace.
+  nlohmann::json container = {
+      {"id", state.id},
+      {"hostname", checkpoint.uts ? checkpoint.uts->hostname : spec.hostname},
+      {"created", state.created},
+      {"checkpointed", now_iso8601()}};
+  if (checkpoint.uts) container["domainname"] = checkpoint.uts->domainname;
+  return {{"container", container},
           {"spec", config::spec_to_json(spec)},
           {"checkpoint", model::to_json(checkpoint)},
           {"clocks", {{"monotonic_ns", clocks.monotonic_ns}, {"boottime_ns", clocks.boottime_ns}}}};
@@ -60,6 +64,15 @@ CheckpointResult checkpoint_container(const StateStore& store, const std::string
   dump_options.fail_at_stage = options.fail_at_stage;
   for (const auto& [dev, ino] : state.stdio_files)
     dump_options.external_stdio.push_back({static_cast<dev_t>(dev), static_cast<ino_t>(ino)});
+  dump_options.initial_mounts = with_context("checkpoint '" + id + "'", [&] {
+    auto table = load_initial_mounts(store.dir(id));
+    if (!table)
+      throw Error(store.dir(id) +
+                      "/mounts.json, the mount table the container started with, is "
+                      "missing, so mounts changed at run time cannot be detected",
+                  0, "the container was started by an older crun-ckpt; restart it");
+    return table;
+  });
   dump_options.progress = [&progress](checkpoint::Stage stage, uint64_t bytes) {
     progress.update(std::string("checkpoint ") + checkpoint::stage_name(stage), bytes);
   };

@@ -13,6 +13,7 @@
 #include "common/error.h"
 #include "common/file_util.h"
 #include "ns/rootfs.h"
+#include "ns/uts.h"
 
 namespace ckpt::runtime {
 
@@ -69,6 +70,13 @@ void install_stdio(const int stdio[3]) {
   }
 }
 
+// The mount table as the workload will find it, for the parent to keep (InitChannel).
+void record_mount_table(const InitChannel& channel) {
+  std::string table = read_file("/proc/self/mountinfo");
+  write_full(channel.mountinfo_fd, table.data(), table.size(), "record the mount table");
+  ::close(channel.mountinfo_fd);
+}
+
 void unblock_all_signals() {
   sigset_t none;
   sigemptyset(&none);
@@ -91,7 +99,8 @@ std::string resolve_program(const std::string& program, const std::vector<std::s
 }
 
 void container_init(const config::ContainerSpec& spec, const InitChannel& channel,
-                    const std::function<int()>& init_main, const int stdio[3]) {
+                    const LaunchOptions& options) {
+  const std::function<int()>& init_main = options.init_main;
   try {
     // Die with the parent while setting up: a crashed launcher must not leave a half-made
     // container. Cleared before exec so the workload does not depend on the launcher.
@@ -99,9 +108,16 @@ void container_init(const config::ContainerSpec& spec, const InitChannel& channe
     wait_for_parent(channel);
     if (spec.has(config::Namespace::user)) become_namespace_root();
     unblock_all_signals();
-    install_stdio(stdio);
-    if (spec.has(config::Namespace::uts)) ns::set_hostname(spec.hostname);
+    install_stdio(options.stdio);
+    if (spec.has(config::Namespace::uts)) {
+      // A restore brings back the names the container had, not the spec's.
+      if (options.uts)
+        ns::set_uts_names(*options.uts);
+      else
+        ns::set_hostname(spec.hostname);
+    }
     ns::setup_rootfs(spec);
+    record_mount_table(channel);
     apply_rlimits(spec);
     if (init_main) {
       // Closing the error pipe tells the parent that set-up succeeded, as exec does otherwise.

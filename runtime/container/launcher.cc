@@ -4,6 +4,7 @@
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -61,6 +62,20 @@ void prepare_time_namespace(const LaunchOptions& options) {
                      line("boottime", options.time_offsets->boottime_ns));
 }
 
+// Everything the child wrote to the (shared) memfd, from the start.
+std::string read_back(const UniqueFd& fd) {
+  std::string out;
+  char buf[4096];
+  for (off_t at = 0;;) {
+    ssize_t n = ::pread(fd.get(), buf, sizeof buf, at);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw sys_error("read the container's initial mount table");
+    if (n == 0) return out;
+    out.append(buf, static_cast<size_t>(n));
+    at += n;
+  }
+}
+
 void kill_and_reap(pid_t pid) {
   ::kill(pid, SIGKILL);
   while (::waitpid(pid, nullptr, __WALL) < 0 && errno == EINTR) {
@@ -116,6 +131,8 @@ void preflight(const config::ContainerSpec& spec) {
 
 LaunchedContainer launch(const config::ContainerSpec& spec, const LaunchOptions& options) {
   Pipe go, error;
+  UniqueFd mountinfo(::memfd_create("crun-ckpt-mountinfo", MFD_CLOEXEC));
+  if (!mountinfo) throw sys_error("memfd_create");
   auto cg = cgroup::create(cgroup::detect_layout(), options.id);
   if (spec.has(config::Namespace::time)) prepare_time_namespace(options);
   uint64_t flags = ns::clone_flags(spec) & ~static_cast<uint64_t>(CLONE_NEWTIME);
@@ -129,8 +146,8 @@ LaunchedContainer launch(const config::ContainerSpec& spec, const LaunchOptions&
   if (pid == 0) {
     go.write.reset();
     error.read.reset();
-    InitChannel channel{go.read.get(), error.write.get()};
-    container_init(spec, channel, options.init_main, options.stdio);
+    InitChannel channel{go.read.get(), error.write.get(), mountinfo.get()};
+    container_init(spec, channel, options);
   }
   go.read.reset();
   error.write.reset();
@@ -161,6 +178,7 @@ LaunchedContainer launch(const config::ContainerSpec& spec, const LaunchOptions&
       int code = WIFEXITED(status) ? WEXITSTATUS(status) : 1;
       throw Error(message).with_exit_status(code == 127 || code == 126 ? code : 1);
     }
+    container.set_initial_mountinfo(read_back(mountinfo));
   });
   return container;
 }

@@ -16,6 +16,7 @@
 
 #include "cgroup/cgroup.h"
 #include "config/spec.h"
+#include "ns/uts.h"
 
 namespace ckpt::runtime {
 
@@ -35,6 +36,9 @@ struct LaunchOptions {
   std::optional<TimeOffsets> time_offsets;
   // Fds the container's stdio gets (borrowed); -1 keeps the caller's.
   int stdio[3] = {-1, -1, -1};
+  // Hostname and domainname for the new UTS namespace instead of spec.hostname (a restore
+  // sets those the container had at its checkpoint). Needs Namespace::uts.
+  std::optional<ns::UtsNames> uts;
 };
 
 // Owns everything a launched container holds on the host until release(): if destroyed first
@@ -53,6 +57,9 @@ class LaunchedContainer {
   void set_network_up() { network_up_ = true; }
   // The init was reaped by the caller: its pid must not be signalled any more.
   void mark_reaped() { pid_ = 0; }
+  // /proc/PID/mountinfo of the init just before it exec'd (or started init_main).
+  const std::string& initial_mountinfo() const { return initial_mountinfo_; }
+  void set_initial_mountinfo(std::string text) { initial_mountinfo_ = std::move(text); }
 
  private:
   std::string id_;
@@ -61,6 +68,7 @@ class LaunchedContainer {
   std::unique_ptr<cgroup::Cgroup> cgroup_;
   bool network_up_ = false;
   bool released_ = false;
+  std::string initial_mountinfo_;
 };
 
 // Checks what can be checked before anything is created (rlimits against the caller's hard

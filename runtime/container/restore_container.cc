@@ -13,6 +13,7 @@
 #include "runtime/container/checkpoint_restore.h"
 #include "runtime/container/clocks.h"
 #include "runtime/container/launcher.h"
+#include "runtime/container/mount_baseline.h"
 #include "runtime/container/progress.h"
 #include "runtime/container/start.h"
 #include "runtime/container/supervise.h"
@@ -60,6 +61,8 @@ LaunchedContainer launch_restored(const LoadedImage& image, const config::Contai
   const restore::RestorePlan& plan = image.plan;
   options.init_main = [&plan, stub_fd]() -> int { restore::run_stub(plan, stub_fd); };
   if (spec.has(config::Namespace::time)) options.time_offsets = offsets_to_continue(image.clocks);
+  if (spec.has(config::Namespace::uts) && image.checkpoint.uts)
+    options.uts = ns::UtsNames{image.checkpoint.uts->hostname, image.checkpoint.uts->domainname};
   // Before launch: the stubs find these objects as fds inherited from us (shared_memory.h).
   restore::ImageReaderSource source(image.reader);
   restore::SharedMemoryObjects shared(image.checkpoint, source);
@@ -101,6 +104,7 @@ int restore_container(const StateStore& store, const RestoreOptions& options) {
       int status = start_detached(store, spec.name, [&] {
         ProgressLine quiet(true);
         LaunchedContainer container = launch_restored(image, spec, quiet);
+        save_initial_mounts(store.dir(spec.name), container.initial_mountinfo());
         store.save(initial_state(spec, run_options, container, true));
         write_pid_file(options.pid_file, container.pid());
         container.release();
@@ -113,6 +117,7 @@ int restore_container(const StateStore& store, const RestoreOptions& options) {
     ForwardedSignals signals;
     LaunchedContainer container = launch_restored(image, spec, progress);
     progress.clear();
+    save_initial_mounts(store.dir(spec.name), container.initial_mountinfo());
     store.save(initial_state(spec, run_options, container, false));
     write_pid_file(options.pid_file, container.pid());
     int status = signals.wait_forwarding(container.pid());

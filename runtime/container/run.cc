@@ -4,6 +4,7 @@
 #include "common/error.h"
 #include "common/file_util.h"
 #include "runtime/container/lifecycle.h"
+#include "runtime/container/mount_baseline.h"
 #include "runtime/container/start.h"
 #include "runtime/container/supervise.h"
 
@@ -15,6 +16,7 @@ int run_foreground(const StateStore& store, const config::ContainerSpec& spec,
                    const RunOptions& options) {
   ForwardedSignals signals;
   LaunchedContainer container = launch(spec, LaunchOptions{.id = spec.name});
+  save_initial_mounts(store.dir(spec.name), container.initial_mountinfo());
   store.save(initial_state(spec, options, container, false));
   write_pid_file(options.pid_file, container.pid());
   int status = signals.wait_forwarding(container.pid());
@@ -28,6 +30,7 @@ int run_detached(const StateStore& store, const config::ContainerSpec& spec,
                  const RunOptions& options) {
   return start_detached(store, spec.name, [&] {
     LaunchedContainer container = launch(spec, LaunchOptions{.id = spec.name});
+    save_initial_mounts(store.dir(spec.name), container.initial_mountinfo());
     store.save(initial_state(spec, options, container, true));
     write_pid_file(options.pid_file, container.pid());
     container.release();

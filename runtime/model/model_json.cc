@@ -402,9 +402,13 @@ json to_json(const Checkpoint& checkpoint) {
   for (const auto& p : checkpoint.processes) processes.push_back(process_json(p));
   for (const auto& s : checkpoint.shared_memory)
     shm.push_back({{"id", s.id}, {"size", s.size}, {"stream", s.stream}});
-  return {{"processes", processes},
-          {"shared_memory", shm},
-          {"xsave_features", checkpoint.xsave_features}};
+  json out = {{"processes", processes},
+              {"shared_memory", shm},
+              {"xsave_features", checkpoint.xsave_features}};
+  if (checkpoint.uts)
+    out["uts"] = {{"hostname", checkpoint.uts->hostname},
+                  {"domainname", checkpoint.uts->domainname}};
+  return out;
 }
 
 Checkpoint checkpoint_from_json(const json& j) {
@@ -416,6 +420,11 @@ Checkpoint checkpoint_from_json(const json& j) {
                                              s.at("size").get<uint64_t>(),
                                              s.at("stream").get<std::string>()});
     c.xsave_features = j.at("xsave_features").get<uint64_t>();
+    if (j.contains("uts")) {
+      const json& uts = j.at("uts");
+      c.uts =
+          UtsNames{uts.at("hostname").get<std::string>(), uts.at("domainname").get<std::string>()};
+    }
     return c;
   } catch (const json::exception& e) {
     // nlohmann's message names the missing key or the type mismatch ("key 'pid' not found").

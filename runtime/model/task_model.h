@@ -164,10 +164,18 @@ struct SharedMemory {
   std::string stream;  // image stream with its full contents
 };
 
+// The container's UTS names as they were at the freeze (a hostname set at run time included).
+struct UtsNames {
+  std::string hostname;
+  std::string domainname;
+};
+
 struct Checkpoint {
   std::vector<Process> processes;  // parents before children (restore order)
   std::vector<SharedMemory> shared_memory;
   uint64_t xsave_features = 0;  // XCR0 of the dumping host: restore refuses if not a subset
+  // Absent when the container had no UTS namespace of its own (then it used the host's).
+  std::optional<UtsNames> uts;
 };
 
 }  // namespace ckpt::model

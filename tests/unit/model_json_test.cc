@@ -148,6 +148,21 @@ TEST(ModelJson, RoundTripIsExact) {
   EXPECT_EQ(p.posix_timers[0].sigev_value, 0xdeadbeefcafeULL);
 }
 
+TEST(ModelJson, UtsNamesRoundTripAndMayBeAbsent) {
+  Checkpoint c = sample();
+  c.uts = UtsNames{"changed-at-runtime", "example.org"};
+  Checkpoint back = checkpoint_from_json(nlohmann::json::parse(to_json(c).dump()));
+  ASSERT_TRUE(back.uts.has_value());
+  EXPECT_EQ(back.uts->hostname, "changed-at-runtime");
+  EXPECT_EQ(back.uts->domainname, "example.org");
+  // Images of containers without a UTS namespace, and older images, have none.
+  EXPECT_FALSE(to_json(sample()).contains("uts"));
+  EXPECT_FALSE(checkpoint_from_json(to_json(sample())).uts.has_value());
+  nlohmann::json j = to_json(c);
+  j["uts"].erase("domainname");
+  EXPECT_THROW(checkpoint_from_json(j), Error);
+}
+
 TEST(ModelJson, SiginfoIsHexInJson) {
   nlohmann::json j = to_json(sample());
   EXPECT_EQ(j["processes"][0]["threads"][0]["pending"][0], "0a00ff80");
