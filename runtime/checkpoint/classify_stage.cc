@@ -62,6 +62,7 @@ void classify_stage(DumpContext& ctx) {
       }
     }
   }
+  classify_filesystems(ctx, problems);
   if (problems.empty()) return;
   std::string line = "cannot checkpoint: " + problems.front();
   if (problems.size() > 1) {

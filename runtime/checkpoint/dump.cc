@@ -27,6 +27,9 @@ model::Checkpoint dump_container(SeizedContainer& seized, image::ImageWriter& wr
     enter(ctx, Stage::classify);
     classify_stage(ctx);
 
+    enter(ctx, Stage::filesystems);
+    filesystems_stage(ctx);
+
     enter(ctx, Stage::task_state);
     task_state_stage(ctx);
 
@@ -37,6 +40,7 @@ model::Checkpoint dump_container(SeizedContainer& seized, image::ImageWriter& wr
     model::Checkpoint cp;
     cp.processes = std::move(ctx.processes);  // already parents before children (build_tree)
     cp.shared_memory = std::move(ctx.shared_memory);
+    cp.tmpfs_mounts = std::move(ctx.tmpfs_mounts);
     cp.xsave_features = task::xsave_features();
     return cp;
   });

@@ -9,6 +9,7 @@
 
 #include "image/image.h"
 #include "runtime/checkpoint/checkpoint.h"
+#include "runtime/checkpoint/tmpfs_dump.h"
 #include "runtime/model/task_model.h"
 
 namespace ckpt::checkpoint {
@@ -21,6 +22,8 @@ struct DumpContext {
   std::vector<model::Process> processes;
   std::vector<model::SharedMemory> shared_memory;
   uint64_t bytes_written = 0;
+  std::vector<ScannedTmpfs> tmpfs;  // walked during classification, archived by `filesystems`
+  std::vector<model::TmpfsMount> tmpfs_mounts;
 
   void progress(Stage stage) const {
     if (options.progress) options.progress(stage, bytes_written);
@@ -29,6 +32,11 @@ struct DumpContext {
 
 // Stage `classify`: fds and mappings of every task; throws one "cannot checkpoint: ..." line.
 void classify_stage(DumpContext& ctx);
+// Part of `classify`: finds the container's own tmpfs mounts and walks each into ctx.tmpfs,
+// adding what cannot be captured to `problems`.
+void classify_filesystems(DumpContext& ctx, std::vector<std::string>& problems);
+// Stage `filesystems`: the archive of each walked tmpfs into its stream tmpfs-<n>.
+void filesystems_stage(DumpContext& ctx);
 // Stage `task_state`: registers, signals, creds, mm, rlimits, injected queries.
 void task_state_stage(DumpContext& ctx);
 // Stage `memory`: page streams and shared objects.

@@ -107,6 +107,8 @@ const char* stage_name(Stage stage) {
       return "seize";
     case Stage::classify:
       return "classify";
+    case Stage::filesystems:
+      return "filesystems";
     case Stage::task_state:
       return "task_state";
     case Stage::memory:
