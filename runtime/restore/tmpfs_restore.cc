@@ -1,0 +1,109 @@
+#include "runtime/restore/tmpfs_restore.h"
+
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <sys/statfs.h>
+
+#include <string>
+
+#include "common/error.h"
+#include "common/file_util.h"
+#include "image/tree_archive.h"
+#include "runtime/checkpoint/mountinfo.h"
+#include "runtime/checkpoint/tmpfs_policy.h"
+#include "runtime/restore/tmpfs_unpack.h"
+#include "runtime/task/id_map.h"
+#include "runtime/task/task_root.h"
+
+namespace ckpt::restore {
+
+namespace {
+
+using checkpoint::MountInfo;
+
+// The mount the container sees at `mount_point`: the last one listed there (mounts stacked
+// on one point are listed in the order they were mounted; the last is on top).
+const MountInfo* visible_at(const std::vector<MountInfo>& mounts, const std::string& mount_point) {
+  const MountInfo* top = nullptr;
+  for (const MountInfo& m : mounts)
+    if (m.mount_point == mount_point) top = &m;
+  return top;
+}
+
+// For each mount of the image, the restored container's own tmpfs at its mount point; throws
+// one line naming every mount point that has none.
+std::vector<MountInfo> match_mounts(pid_t pid, const std::vector<model::TmpfsMount>& mounts) {
+  std::string path = "/proc/" + std::to_string(pid) + "/mountinfo";
+  std::vector<MountInfo> container =
+      with_context(path, [&] { return checkpoint::parse_mountinfo(read_file(path)); });
+  std::vector<MountInfo> host = with_context("/proc/self/mountinfo", [&] {
+    return checkpoint::parse_mountinfo(read_file("/proc/self/mountinfo"));
+  });
+  std::vector<std::string> ignored;
+  std::vector<MountInfo> own = checkpoint::own_tmpfs_mounts(container, host, ignored);
+
+  std::vector<MountInfo> out;
+  std::string missing;
+  for (const model::TmpfsMount& t : mounts) {
+    const MountInfo* top = visible_at(container, t.mount_point);
+    const MountInfo* match = nullptr;
+    for (const MountInfo& m : own)
+      if (top != nullptr && m.id == top->id) match = &m;
+    if (match == nullptr) {
+      missing += (missing.empty() ? "" : ", ") + t.mount_point;
+      continue;
+    }
+    out.push_back(*match);
+  }
+  if (!missing.empty())
+    throw Error("the image holds the contents of tmpfs " + missing +
+                    " but the restored container has no tmpfs of its own mounted there",
+                0,
+                "the tmpfs was mounted while the container ran, not by its spec; add it to the "
+                "spec's mounts, or unmount it before checkpointing");
+  return out;
+}
+
+void unpack_one(int root_fd, const MountInfo& mount, const model::TmpfsMount& t,
+                const task::IdMap& uids, const task::IdMap& gids, const ImageSource& image) {
+  UniqueFd top = task::open_in_root(root_fd, t.mount_point, O_RDONLY | O_DIRECTORY);
+  struct statx st {};
+  if (int err = task::stat_entry(top.get(), "", st); err < 0)
+    throw Error("stat " + t.mount_point, -err);
+  struct statfs fs {};
+  if (::fstatfs(top.get(), &fs) < 0) throw sys_error("statfs " + t.mount_point);
+  // Written into only if it is that very tmpfs (not a path a symlink made lead elsewhere).
+  if (st.stx_mnt_id != static_cast<uint64_t>(mount.id) || fs.f_type != TMPFS_MAGIC)
+    throw Error(t.mount_point + " does not lead to the restored container's tmpfs there");
+
+  std::unique_ptr<image::StreamReader> stream = image.open_stream(t.stream);
+  image::TreeArchiveReader archive(*stream,
+                                   "tmpfs archive " + t.stream + " (" + t.mount_point + ")");
+  TreeUnpacker unpacker(top.get(), st.stx_mnt_id, uids, gids, t.mount_point, mount.read_only());
+  while (std::optional<image::TreeEntry> e = archive.next()) unpacker.add(*e, archive);
+  stream->finish();
+  if (archive.entries() != t.entries || archive.data_bytes() != t.bytes)
+    throw Error("tmpfs archive " + t.stream + " holds " + std::to_string(archive.entries()) +
+                    " entries and " + std::to_string(archive.data_bytes()) +
+                    " bytes, the manifest says " + std::to_string(t.entries) + " and " +
+                    std::to_string(t.bytes),
+                0, "the image is damaged or was modified");
+  unpacker.finish();
+}
+
+}  // namespace
+
+void restore_tmpfs_mounts(pid_t init_host_pid, const std::vector<model::TmpfsMount>& mounts,
+                          const ImageSource& image) {
+  if (mounts.empty()) return;
+  std::vector<MountInfo> targets = match_mounts(init_host_pid, mounts);
+  UniqueFd root = task::open_task_root(init_host_pid);
+  task::IdMap uids = task::read_uid_map(init_host_pid);
+  task::IdMap gids = task::read_gid_map(init_host_pid);
+  for (size_t i = 0; i < mounts.size(); ++i) {
+    with_context("restore tmpfs " + mounts[i].mount_point,
+                 [&] { unpack_one(root.get(), targets[i], mounts[i], uids, gids, image); });
+  }
+}
+
+}  // namespace ckpt::restore
