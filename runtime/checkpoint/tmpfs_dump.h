@@ -7,8 +7,11 @@
 // followed and no other mount is entered (a mount stacked inside, like /dev/shm on /dev, is
 // skipped: it is archived on its own if it is a tmpfs of the container's). Files are opened
 // with O_NOATIME and directories listed through such fds, so a checkpoint that leaves the
-// container running does not change the access times it captured. FIFOs, sockets and devices
-// are never opened (opening a FIFO would pair with a writer waiting in open(2)).
+// container running does not change the access times it captured; the one exception is a
+// symlink's atime, which reading its target moves where the mount's atime rules say so
+// (strictatime, or relatime before the first read since a change): readlink(2) has no
+// O_NOATIME. FIFOs, sockets and devices are never opened (opening a FIFO would pair with a
+// writer waiting in open(2)).
 #pragma once
 
 #include <cstdint>

@@ -372,8 +372,8 @@ TEST_P(CheckpointDumpFailure, LeavesTheContainerRunningAndNoImage) {
 
 INSTANTIATE_TEST_SUITE_P(
     EveryStage, CheckpointDumpFailure,
-    ::testing::Combine(::testing::Values(Stage::seize, Stage::classify, Stage::task_state,
-                                         Stage::memory, Stage::assemble),
+    ::testing::Combine(::testing::Values(Stage::seize, Stage::classify, Stage::filesystems,
+                                         Stage::task_state, Stage::memory, Stage::assemble),
                        ::testing::Values(cgroup::FreezerKind::v2, cgroup::FreezerKind::v1)),
     [](const auto& info) {
       return std::string(stage_name(std::get<0>(info.param))) +
