@@ -2,7 +2,11 @@
 
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <linux/securebits.h>
+#include <sys/prctl.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <string>
 
@@ -64,6 +68,47 @@ std::vector<MountInfo> match_mounts(pid_t pid, const std::vector<model::TmpfsMou
   return out;
 }
 
+// A file is created owned by its creator's fsuid/fsgid, and a file system mounted in a user
+// namespace refuses an owner it has no id for (EOVERFLOW, fsuidgid_has_mapping() in
+// fs/namei.c): this process's root, host uid 0, has none in the container's namespace. So
+// while it unpacks, the calling thread acts on file systems as the container's root (setfsuid
+// and setfsgid change the calling thread's credentials only), keeping its capabilities:
+// without SECBIT_NO_SETUID_FIXUP, leaving fsuid 0 would drop CAP_CHOWN, CAP_FOWNER, CAP_MKNOD
+// and the DAC overrides (capabilities(7), "Effect of user ID changes on capabilities").
+// Outside a user namespace root maps to 0 and nothing changes.
+class ActAsContainerRoot {
+ public:
+  ActAsContainerRoot(const task::IdMap& uids, const task::IdMap& gids)
+      : uid_(uids.to_outside(0).value_or(0)), gid_(gids.to_outside(0).value_or(0)) {
+    if (uid_ == 0 && gid_ == 0) return;
+    bits_ = static_cast<int>(check_sys(::prctl(PR_GET_SECUREBITS), "prctl(PR_GET_SECUREBITS)"));
+    check_sys(::prctl(PR_SET_SECUREBITS, bits_ | SECBIT_NO_SETUID_FIXUP),
+              "prctl(PR_SET_SECUREBITS)");
+    active_ = true;
+    // Raw syscalls: no glibc wrapper semantics to wonder about, and each reports the previous
+    // id, so the change is checked by asking again.
+    ::syscall(SYS_setfsgid, gid_);
+    ::syscall(SYS_setfsuid, uid_);
+    if (::syscall(SYS_setfsuid, -1) != static_cast<long>(uid_) ||
+        ::syscall(SYS_setfsgid, -1) != static_cast<long>(gid_))
+      throw Error("act as the container's root (host " + std::to_string(uid_) + ":" +
+                  std::to_string(gid_) + ") on its file systems: setfsuid/setfsgid refused");
+  }
+  ~ActAsContainerRoot() {
+    if (!active_) return;
+    ::syscall(SYS_setfsuid, 0);
+    ::syscall(SYS_setfsgid, 0);
+    ::prctl(PR_SET_SECUREBITS, bits_);
+  }
+  ActAsContainerRoot(const ActAsContainerRoot&) = delete;
+  ActAsContainerRoot& operator=(const ActAsContainerRoot&) = delete;
+
+ private:
+  uint32_t uid_, gid_;
+  int bits_ = 0;
+  bool active_ = false;
+};
+
 void unpack_one(int root_fd, const MountInfo& mount, const model::TmpfsMount& t,
                 const task::IdMap& uids, const task::IdMap& gids, const ImageSource& image) {
   UniqueFd top = task::open_in_root(root_fd, t.mount_point, O_RDONLY | O_DIRECTORY);
@@ -100,6 +145,7 @@ void restore_tmpfs_mounts(pid_t init_host_pid, const std::vector<model::TmpfsMou
   UniqueFd root = task::open_task_root(init_host_pid);
   task::IdMap uids = task::read_uid_map(init_host_pid);
   task::IdMap gids = task::read_gid_map(init_host_pid);
+  ActAsContainerRoot as_root(uids, gids);
   for (size_t i = 0; i < mounts.size(); ++i) {
     with_context("restore tmpfs " + mounts[i].mount_point,
                  [&] { unpack_one(root.get(), targets[i], mounts[i], uids, gids, image); });

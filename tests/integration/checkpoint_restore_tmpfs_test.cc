@@ -24,6 +24,7 @@
 #include "image/image.h"
 #include "image/tree_archive.h"
 #include "runtime/model/model_json.h"
+#include "runtime/restore/tmpfs_restore.h"
 
 namespace ckpt::test {
 namespace {
@@ -353,6 +354,52 @@ TEST(CheckpointRestoreTmpfs, OwnersInAUserNamespaceAreStoredAsTheContainerSeesTh
   EXPECT_EQ(entries[1].uid, 1000u);
   EXPECT_EQ(entries[1].gid, 1000u);
   cli({"delete", "-f", id});
+}
+
+// The restore maps the archive's container ids back to host ids through the restored
+// container's maps. (A whole user-namespace restore is not possible yet, so the unpack is
+// driven directly, into a second container with the same maps.)
+TEST(CheckpointRestoreTmpfs, OwnersInAUserNamespaceComeBackAsTheContainerSawThem) {
+  CKPT_REQUIRE_ROOT();
+  Cli cli;
+  const std::string userns =
+      "namespaces: [pid, mount, net, uts, ipc, time, user]\n"
+      "mounts:\n  - {type: tmpfs, destination: /tmp}\n";
+  std::string source = unique_name("tmpfsusrc"), target = unique_name("tmpfsudst");
+  cli.track(source);
+  cli.track(target);
+  ASSERT_EQ(cli({"run", "-d",
+                 write_spec(cli, source,
+                            {"/bin/sh", "-c",
+                             "echo hi > /tmp/f && chown 1000:1000 /tmp/f && mkdir /tmp/d && "
+                             "chown 2000:2001 /tmp/d && chmod 2750 /tmp/d && touch /tmp/ready "
+                             "&& exec sleep 1000"},
+                            userns)})
+                .exit_code,
+            0);
+  ASSERT_TRUE(wait_until([&] {
+    return cli({"exec", source, "--", "/usr/bin/test", "-e", "/tmp/ready"}).exit_code == 0;
+  }));
+  std::string image = cli.scratch().file("image");
+  auto ck = cli({"checkpoint", "--leave-running", "--image-path", image, source}, seconds(120));
+  ASSERT_EQ(ck.exit_code, 0) << ck.err;
+
+  ASSERT_EQ(cli({"run", "-d", write_spec(cli, target, {"/bin/sleep", "1000"}, userns)}).exit_code,
+            0);
+  auto state = nlohmann::json::parse(cli({"state", target}).out);
+  image::ImageReader reader(image);
+  model::Checkpoint cp = model::checkpoint_from_json(reader.body().at("checkpoint"));
+  restore::ImageReaderSource from(reader);
+  restore::restore_tmpfs_mounts(state.at("pid").get<int>(), cp.tmpfs_mounts, from);
+
+  auto seen = cli({"exec", target, "--", "/usr/bin/stat", "-c", "%n %u:%g %a", "/tmp/f", "/tmp/d",
+                   "/tmp/ready", "/tmp"});
+  ASSERT_EQ(seen.exit_code, 0) << seen.err;
+  EXPECT_EQ(seen.out,
+            "/tmp/f 1000:1000 644\n/tmp/d 2000:2001 2750\n/tmp/ready 0:0 644\n"
+            "/tmp 0:0 1777\n");
+  auto cat = cli({"exec", target, "--", "/bin/cat", "/tmp/f"});
+  EXPECT_EQ(cat.out, "hi\n");
 }
 
 }  // namespace
