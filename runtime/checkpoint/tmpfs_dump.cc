@@ -1,6 +1,5 @@
 #include "runtime/checkpoint/tmpfs_dump.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
@@ -23,28 +22,6 @@ constexpr size_t kCopyChunk = 1u << 20;
 
 std::string join(const std::string& dir, const std::string& name) {
   return dir.empty() ? name : dir + "/" + name;
-}
-
-std::vector<std::string> list_names(int dir_fd, const std::string& where) {
-  // fdopendir takes the fd; give it a duplicate so the caller's stays open.
-  int dup_fd = ::fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
-  if (dup_fd < 0) throw sys_error("dup " + where);
-  DIR* dir = ::fdopendir(dup_fd);
-  if (dir == nullptr) {
-    ::close(dup_fd);
-    throw sys_error("list " + where);
-  }
-  std::vector<std::string> names;
-  errno = 0;
-  while (dirent* ent = ::readdir(dir)) {
-    std::string name = ent->d_name;
-    if (name != "." && name != "..") names.push_back(std::move(name));
-  }
-  int err = errno;
-  ::closedir(dir);
-  if (err != 0) throw Error("list " + where, err);
-  std::sort(names.begin(), names.end());  // a stable archive for a stable tree
-  return names;
 }
 
 // Every xattr that can be read (user.*, trusted.*, security.*, system.posix_acl_*); one that
@@ -214,7 +191,7 @@ class Scanner {
   // mount's root, so no fd is held per level of depth).
   void walk(const std::string& rel, int dir_fd) {
     std::vector<std::string> subdirs;
-    for (const std::string& name : list_names(dir_fd, where(rel))) {
+    for (const std::string& name : task::list_directory(dir_fd, where(rel))) {
       std::string child = join(rel, name);
       struct statx st {};
       if (int err = task::stat_entry(dir_fd, name, st); err < 0)

@@ -85,25 +85,30 @@ class ActAsContainerRoot {
     check_sys(::prctl(PR_SET_SECUREBITS, bits_ | SECBIT_NO_SETUID_FIXUP),
               "prctl(PR_SET_SECUREBITS)");
     active_ = true;
-    // Raw syscalls: no glibc wrapper semantics to wonder about, and each reports the previous
-    // id, so the change is checked by asking again.
+    // Raw syscalls: each returns the previous id, never an error, so the change is checked by
+    // asking again (an id of -1 changes nothing).
     ::syscall(SYS_setfsgid, gid_);
     ::syscall(SYS_setfsuid, uid_);
     if (::syscall(SYS_setfsuid, -1) != static_cast<long>(uid_) ||
-        ::syscall(SYS_setfsgid, -1) != static_cast<long>(gid_))
+        ::syscall(SYS_setfsgid, -1) != static_cast<long>(gid_)) {
+      undo();
       throw Error("act as the container's root (host " + std::to_string(uid_) + ":" +
                   std::to_string(gid_) + ") on its file systems: setfsuid/setfsgid refused");
+    }
   }
-  ~ActAsContainerRoot() {
-    if (!active_) return;
-    ::syscall(SYS_setfsuid, 0);
-    ::syscall(SYS_setfsgid, 0);
-    ::prctl(PR_SET_SECUREBITS, bits_);
-  }
+  ~ActAsContainerRoot() { undo(); }
   ActAsContainerRoot(const ActAsContainerRoot&) = delete;
   ActAsContainerRoot& operator=(const ActAsContainerRoot&) = delete;
 
  private:
+  void undo() noexcept {
+    if (!active_) return;
+    ::syscall(SYS_setfsuid, 0);
+    ::syscall(SYS_setfsgid, 0);
+    ::prctl(PR_SET_SECUREBITS, bits_);
+    active_ = false;
+  }
+
   uint32_t uid_, gid_;
   int bits_ = 0;
   bool active_ = false;

@@ -1,6 +1,5 @@
 #include "runtime/restore/tmpfs_unpack.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -31,26 +30,6 @@ std::string name_of(const std::string& path) {
 
 std::string join(const std::string& dir, const std::string& name) {
   return dir.empty() ? name : dir + "/" + name;
-}
-
-std::vector<std::string> list_names(int dir_fd, const std::string& where) {
-  int dup_fd = ::fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
-  if (dup_fd < 0) throw sys_error("dup " + where);
-  DIR* dir = ::fdopendir(dup_fd);
-  if (dir == nullptr) {
-    ::close(dup_fd);
-    throw sys_error("list " + where);
-  }
-  std::vector<std::string> names;
-  errno = 0;
-  while (dirent* ent = ::readdir(dir)) {
-    std::string name = ent->d_name;
-    if (name != "." && name != "..") names.push_back(std::move(name));
-  }
-  int err = errno;
-  ::closedir(dir);
-  if (err != 0) throw Error("list " + where, err);
-  return names;
 }
 
 // How metadata calls reach one entry: through an fd of the file itself (directories and
@@ -321,7 +300,7 @@ void TreeUnpacker::remove_entry(int dir_fd, const std::string& name, const std::
   if (S_ISDIR(st.stx_mode)) {
     UniqueFd fd(::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!fd) throw sys_error("open " + where(rel));
-    for (const std::string& child : list_names(fd.get(), where(rel)))
+    for (const std::string& child : task::list_directory(fd.get(), where(rel)))
       remove_entry(fd.get(), child, join(rel, child));
   }
   if (::unlinkat(dir_fd, name.c_str(), S_ISDIR(st.stx_mode) ? AT_REMOVEDIR : 0) < 0)
@@ -355,7 +334,7 @@ void TreeUnpacker::write_data(int fd, const image::TreeEntry& e, image::TreeArch
 
 void TreeUnpacker::prune(const std::string& dir) {
   UniqueFd fd = task::open_beneath(mount_fd_, dir, O_RDONLY | O_DIRECTORY);
-  for (const std::string& name : list_names(fd.get(), where(dir))) {
+  for (const std::string& name : task::list_directory(fd.get(), where(dir))) {
     std::string child = join(dir, name);
     if (archived_.count(child)) continue;
     struct statx st {};

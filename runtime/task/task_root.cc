@@ -1,9 +1,12 @@
 #include "runtime/task/task_root.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include <algorithm>
 
 #include "common/error.h"
 
@@ -48,6 +51,31 @@ UniqueFd open_beneath(int dir_fd, const std::string& relpath, int flags) {
   int fd = open_beneath_raw(dir_fd, relpath, flags);
   if (fd < 0) throw Error("open " + (relpath.empty() ? std::string(".") : relpath), -fd);
   return UniqueFd(fd);
+}
+
+std::vector<std::string> list_directory(int dir_fd, const std::string& where) {
+  // fdopendir takes ownership of its fd: give it a duplicate. The duplicate shares the open file
+  // description, so its flags (O_NOATIME) and its directory offset: rewind before reading.
+  int dup_fd = ::fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
+  if (dup_fd < 0) throw sys_error("dup " + where);
+  DIR* dir = ::fdopendir(dup_fd);
+  if (dir == nullptr) {
+    ::close(dup_fd);
+    throw sys_error("list " + where);
+  }
+  ::rewinddir(dir);
+  std::vector<std::string> names;
+  errno = 0;
+  while (dirent* ent = ::readdir(dir)) {
+    std::string name = ent->d_name;
+    if (name != "." && name != "..") names.push_back(std::move(name));
+    errno = 0;
+  }
+  int err = errno;
+  ::closedir(dir);
+  if (err != 0) throw Error("list " + where, err);
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 int stat_entry(int dir_fd, const std::string& name, struct statx& out) {

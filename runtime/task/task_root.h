@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <vector>
 
 #include "common/unique_fd.h"
 
@@ -28,6 +29,11 @@ UniqueFd open_in_root(int root_fd, const std::string& path, int flags);
 int open_beneath_raw(int dir_fd, const std::string& relpath, int flags);
 // The same, throwing "open RELPATH: ..." on failure.
 UniqueFd open_beneath(int dir_fd, const std::string& relpath, int flags);
+
+// The names in directory `dir_fd` (opened O_RDONLY; it stays open and keeps its flags, so an
+// O_NOATIME directory is listed without touching its atime), without "." and "..", sorted.
+// `where` names the directory in errors.
+std::vector<std::string> list_directory(int dir_fd, const std::string& where);
 
 // statx of `name` in `dir_fd` ("" for dir_fd itself), never following a final symlink, with the
 // mount id (STATX_MNT_ID). Returns -errno on failure.
