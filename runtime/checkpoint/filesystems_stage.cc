@@ -36,9 +36,10 @@ void classify_filesystems(DumpContext& ctx, std::vector<std::string>& problems) 
   if (shares_our_mount_namespace(init)) return;
   std::string path = "/proc/" + std::to_string(init) + "/mountinfo";
   std::vector<MountInfo> container =
-      with_context(path, [&] { return parse_mountinfo(read_file(path)); });
-  std::vector<MountInfo> host = with_context(
-      "/proc/self/mountinfo", [&] { return parse_mountinfo(read_file("/proc/self/mountinfo")); });
+      with_context(path, [&] { return parse_mount_records(read_file(path)); });
+  std::vector<MountInfo> host = with_context("/proc/self/mountinfo", [&] {
+    return parse_mount_records(read_file("/proc/self/mountinfo"));
+  });
   std::vector<MountInfo> mounts = own_tmpfs_mounts(container, host, problems);
   if (mounts.empty()) return;
 

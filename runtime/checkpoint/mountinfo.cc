@@ -84,7 +84,7 @@ bool MountInfo::read_only() const {
   return mount_options == "ro" || mount_options.rfind("ro,", 0) == 0;
 }
 
-std::vector<MountInfo> parse_mountinfo(const std::string& text) {
+std::vector<MountInfo> parse_mount_records(const std::string& text) {
   std::vector<MountInfo> out;
   std::istringstream lines(text);
   std::string line;

@@ -1,6 +1,9 @@
 // /proc/PID/mountinfo as values (proc(5), "/proc/pid/mountinfo"): which file system is mounted
-// where in a task's mount namespace, with its options. Pure and unit-tested; the dump finds the
-// container's tmpfs mounts with it and the restore checks the restored container has them.
+// where in a task's mount namespace, with its options, mount ids and device numbers. Pure and
+// unit-tested; the dump finds the container's tmpfs mounts with it (a mount id to compare with
+// statx's, a device to tell the host's file systems from the container's) and the restore
+// checks the restored container has them. (checkpoint/mount_table.h parses the same file into
+// entries without ids and devices, to compare two containers' tables.)
 #pragma once
 
 #include <string>
@@ -27,6 +30,6 @@ struct MountInfo {
 // Parses the whole file, in its order (a mount is listed after the one it sits on). Octal
 // escapes (\040 for a space, \011, \012, \134) are decoded. Throws ckpt::Error naming the
 // line on a malformed one.
-std::vector<MountInfo> parse_mountinfo(const std::string& text);
+std::vector<MountInfo> parse_mount_records(const std::string& text);
 
 }  // namespace ckpt::checkpoint

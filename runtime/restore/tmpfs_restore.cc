@@ -39,9 +39,9 @@ const MountInfo* visible_at(const std::vector<MountInfo>& mounts, const std::str
 std::vector<MountInfo> match_mounts(pid_t pid, const std::vector<model::TmpfsMount>& mounts) {
   std::string path = "/proc/" + std::to_string(pid) + "/mountinfo";
   std::vector<MountInfo> container =
-      with_context(path, [&] { return checkpoint::parse_mountinfo(read_file(path)); });
+      with_context(path, [&] { return checkpoint::parse_mount_records(read_file(path)); });
   std::vector<MountInfo> host = with_context("/proc/self/mountinfo", [&] {
-    return checkpoint::parse_mountinfo(read_file("/proc/self/mountinfo"));
+    return checkpoint::parse_mount_records(read_file("/proc/self/mountinfo"));
   });
   std::vector<std::string> ignored;
   std::vector<MountInfo> own = checkpoint::own_tmpfs_mounts(container, host, ignored);

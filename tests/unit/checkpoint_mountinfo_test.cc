@@ -26,7 +26,7 @@ constexpr const char* kHost =
     "25 22 0:25 / /run rw,nosuid,nodev,noexec,relatime - tmpfs tmpfs rw,size=800k,mode=755\n";
 
 TEST(Mountinfo, ParsesEveryField) {
-  std::vector<MountInfo> m = parse_mountinfo(kContainer);
+  std::vector<MountInfo> m = parse_mount_records(kContainer);
   ASSERT_EQ(m.size(), 8u);
   const MountInfo& tmp = m[5];
   EXPECT_EQ(tmp.id, 104);
@@ -46,8 +46,8 @@ TEST(Mountinfo, ParsesEveryField) {
 }
 
 TEST(Mountinfo, DecodesOctalEscapesAndKeepsEmptyFields) {
-  std::vector<MountInfo> m =
-      parse_mountinfo("30 22 0:60 / /mnt/with\\040space\\134and\\011tab rw - tmpfs  rw,size=4k\n");
+  std::vector<MountInfo> m = parse_mount_records(
+      "30 22 0:60 / /mnt/with\\040space\\134and\\011tab rw - tmpfs  rw,size=4k\n");
   ASSERT_EQ(m.size(), 1u);
   EXPECT_EQ(m[0].mount_point, "/mnt/with space\\and\ttab");
   EXPECT_EQ(m[0].source, "");
@@ -58,7 +58,7 @@ TEST(Mountinfo, MalformedLineIsNamed) {
   for (const char* bad : {"98 43 254:0 / / ro\n", "x 43 254:0 / / rw - ext4 /dev/vda rw\n",
                           "98 43 2540 / / rw - ext4 /dev/vda rw\n"}) {
     try {
-      parse_mountinfo(std::string("22 1 254:0 / / rw - ext4 /dev/vda rw\n") + bad);
+      parse_mount_records(std::string("22 1 254:0 / / rw - ext4 /dev/vda rw\n") + bad);
       ADD_FAILURE() << "accepted " << bad;
     } catch (const Error& e) {
       EXPECT_NE(std::string(e.what()).find("mountinfo line 2"), std::string::npos) << e.what();
@@ -69,7 +69,7 @@ TEST(Mountinfo, MalformedLineIsNamed) {
 TEST(TmpfsPolicy, CapturesTheContainersOwnTmpfsOnly) {
   std::vector<std::string> problems;
   std::vector<MountInfo> own =
-      own_tmpfs_mounts(parse_mountinfo(kContainer), parse_mountinfo(kHost), problems);
+      own_tmpfs_mounts(parse_mount_records(kContainer), parse_mount_records(kHost), problems);
   std::vector<std::string> points;
   for (const MountInfo& m : own) points.push_back(m.mount_point);
   // Not /data (the host's /run bound in), not /tmp2 (the /tmp file system again), not devpts.
@@ -80,9 +80,9 @@ TEST(TmpfsPolicy, CapturesTheContainersOwnTmpfsOnly) {
 TEST(TmpfsPolicy, ATmpfsSeenOnlyThroughASubdirectoryIsRefused) {
   std::vector<std::string> problems;
   std::vector<MountInfo> own =
-      own_tmpfs_mounts(parse_mountinfo("98 43 254:0 / / ro - ext4 /dev/vda rw\n"
-                                       "106 98 0:51 /sub /tmp2 rw - tmpfs tmpfs rw\n"),
-                       parse_mountinfo(kHost), problems);
+      own_tmpfs_mounts(parse_mount_records("98 43 254:0 / / ro - ext4 /dev/vda rw\n"
+                                           "106 98 0:51 /sub /tmp2 rw - tmpfs tmpfs rw\n"),
+                       parse_mount_records(kHost), problems);
   EXPECT_TRUE(own.empty());
   ASSERT_EQ(problems.size(), 1u);
   EXPECT_NE(problems[0].find("tmpfs at /tmp2 shows only its directory /sub"), std::string::npos)
