@@ -7,16 +7,13 @@
 #include <unistd.h>
 
 #include "common/error.h"
+#include "ns/rootfs.h"
 #include "ns/rootfs_util.h"
 
 namespace ckpt::ns {
 namespace {
 
-struct Device {
-  const char* name;
-  unsigned major;
-  unsigned minor;
-};
+using Device = DefaultDevice;
 
 constexpr Device kDevices[] = {
     {"null", 1, 3},   {"zero", 1, 5},    {"full", 1, 7},
@@ -53,6 +50,10 @@ void add_device(int dev_dir, const Device& d, bool user_namespace) {
 }
 
 }  // namespace
+
+std::span<const DefaultDevice> default_devices() {
+  return kDevices;
+}
 
 void setup_dev(const NewRoot& root, bool user_namespace) {
   mount_fs(root, "/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k");

@@ -4,9 +4,20 @@
 // shm), /sys read-only and the spec's bind and tmpfs mounts. Nothing propagates to the host.
 #pragma once
 
+#include <span>
+
 #include "config/spec.h"
 
 namespace ckpt::ns {
+
+// A character device setup_rootfs creates in the container's /dev (OCI runtime spec, "Default
+// Devices"); the checkpoint accepts these in /dev and refuses any other device node.
+struct DefaultDevice {
+  const char* name;  // under /dev
+  unsigned major;
+  unsigned minor;
+};
+std::span<const DefaultDevice> default_devices();
 
 // Must be called in the child, in its new mount (and pid) namespace. Throws ckpt::Error naming
 // the mount that failed.

@@ -38,12 +38,14 @@ namespace ckpt::checkpoint {
 
 // The stages, in order. seize_container() runs `seize`; dump_container() the others.
 enum class Stage {
-  seize,       // freeze, enumerate, build the tree, seize every thread, thaw
-  classify,    // every fd and every mapping of every task: refuse before writing anything
-  namespaces,  // UTS names; tasks' namespaces, mounts and IPC objects: refuse before writing
-  task_state,  // registers, signals, creds, rlimits, mm, injected queries, per task
-  memory,      // private pages into pages-<pid>, shared anonymous objects into shm-<id>
-  assemble,    // the model::Checkpoint in restore order
+  seize,        // freeze, enumerate, build the tree, seize every thread, thaw
+  classify,     // every fd and every mapping of every task, every tmpfs file: refuse before
+                // writing anything
+  namespaces,   // UTS names; tasks' namespaces, mounts and IPC objects: refuse before writing
+  filesystems,  // the contents of the container's tmpfs mounts into tmpfs-<n>
+  task_state,   // registers, signals, creds, rlimits, mm, injected queries, per task
+  memory,       // private pages into pages-<pid>, shared anonymous objects into shm-<id>
+  assemble,     // the model::Checkpoint in restore order
 };
 const char* stage_name(Stage stage);
 
@@ -104,8 +106,8 @@ SeizedContainer seize_container(cgroup::Cgroup& cgroup, pid_t init_host_pid,
                                 const DumpOptions& options = {});
 
 // Dumps every seized task: metadata into the returned model, bulk data into `writer` (files
-// regs-<tid>, xstate-<tid>; streams pages-<pid>, shm-<id>). Does not commit. Refusals are one
-// line: "cannot checkpoint: pid 7 (python3) fd 5: socket:[12345] (unix sockets are ...)".
+// regs-<tid>, xstate-<tid>; streams pages-<pid>, shm-<id>, tmpfs-<n>). Does not commit. Refusals
+// are one line: "cannot checkpoint: pid 7 (python3) fd 5: socket:[12345] (unix sockets are ...)".
 model::Checkpoint dump_container(SeizedContainer& seized, image::ImageWriter& writer,
                                  const DumpOptions& options = {});
 

@@ -62,6 +62,7 @@ void classify_stage(DumpContext& ctx) {
       }
     }
   }
+  classify_filesystems(ctx, problems);
   refuse_if_any(problems);
 }
 

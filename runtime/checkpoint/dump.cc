@@ -29,6 +29,8 @@ model::Checkpoint dump_container(SeizedContainer& seized, image::ImageWriter& wr
 
     enter(ctx, Stage::namespaces);
     namespaces_stage(ctx);
+    enter(ctx, Stage::filesystems);
+    filesystems_stage(ctx);
 
     enter(ctx, Stage::task_state);
     task_state_stage(ctx);
@@ -41,6 +43,7 @@ model::Checkpoint dump_container(SeizedContainer& seized, image::ImageWriter& wr
     cp.processes = std::move(ctx.processes);  // already parents before children (build_tree)
     cp.shared_memory = std::move(ctx.shared_memory);
     cp.uts = std::move(ctx.uts);
+    cp.tmpfs_mounts = std::move(ctx.tmpfs_mounts);
     cp.xsave_features = task::xsave_features();
     return cp;
   });

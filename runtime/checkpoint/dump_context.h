@@ -10,6 +10,7 @@
 
 #include "image/image.h"
 #include "runtime/checkpoint/checkpoint.h"
+#include "runtime/checkpoint/tmpfs_dump.h"
 #include "runtime/model/task_model.h"
 #include "runtime/task/gadgets.h"
 
@@ -26,6 +27,8 @@ struct DumpContext {
   uint64_t bytes_written = 0;
   // The code each guarded injection returns through, found once per mapped file.
   task::GadgetFinder gadgets;
+  std::vector<ScannedTmpfs> tmpfs;  // walked during classification, archived by `filesystems`
+  std::vector<model::TmpfsMount> tmpfs_mounts;
 
   void progress(Stage stage) const {
     if (options.progress) options.progress(stage, bytes_written);
@@ -37,6 +40,11 @@ void classify_stage(DumpContext& ctx);
 // Stage `namespaces`: UTS names into ctx.uts; refuses tasks in namespaces of their own, mounts
 // changed at run time and IPC objects.
 void namespaces_stage(DumpContext& ctx);
+// Part of `classify`: finds the container's own tmpfs mounts and walks each into ctx.tmpfs,
+// adding what cannot be captured to `problems`.
+void classify_filesystems(DumpContext& ctx, std::vector<std::string>& problems);
+// Stage `filesystems`: the archive of each walked tmpfs into its stream tmpfs-<n>.
+void filesystems_stage(DumpContext& ctx);
 // Stage `task_state`: registers, signals, creds, mm, rlimits, injected queries.
 void task_state_stage(DumpContext& ctx);
 // Stage `memory`: page streams and shared objects.

@@ -109,6 +109,8 @@ const char* stage_name(Stage stage) {
       return "classify";
     case Stage::namespaces:
       return "namespaces";
+    case Stage::filesystems:
+      return "filesystems";
     case Stage::task_state:
       return "task_state";
     case Stage::memory:

@@ -11,18 +11,19 @@ namespace {
 std::optional<checkpoint::Stage> parse_stage(const std::string& name) {
   for (auto stage :
        {checkpoint::Stage::seize, checkpoint::Stage::classify, checkpoint::Stage::namespaces,
-        checkpoint::Stage::task_state, checkpoint::Stage::memory, checkpoint::Stage::assemble})
+        checkpoint::Stage::filesystems, checkpoint::Stage::task_state, checkpoint::Stage::memory,
+        checkpoint::Stage::assemble})
     if (name == checkpoint::stage_name(stage)) return stage;
   throw Error("--test-fail-at '" + name + "' is not a stage", 0,
-              "use seize, classify, namespaces, task_state, memory or assemble");
+              "use seize, classify, namespaces, filesystems, task_state, memory or assemble");
 }
 
 }  // namespace
 
 void add_checkpoint_command(CLI::App& app, const Globals& globals, Action& action) {
-  auto* cmd = with_example(
-      app.add_subcommand("checkpoint", "freeze a container and dump it into an image"),
-      "crun-ckpt checkpoint --image-path /var/lib/ckpt/web1 --leave-running web1");
+  auto* cmd =
+      with_example(app.add_subcommand("checkpoint", "freeze a container and dump it into an image"),
+                   "crun-ckpt checkpoint --image-path /var/lib/ckpt/web1 --leave-running web1");
   struct Args {
     std::string id;
     runtime::CheckpointOptions options;

@@ -73,6 +73,13 @@ void print_inspection(const image::ImageReader& reader) {
     if (!p.itimers.empty() || !p.posix_timers.empty())
       std::printf("%-7s timers: %s\n", "", timers_summary(p).c_str());
   }
+  if (checkpoint.tmpfs_mounts.empty()) return;
+  std::printf("\n%-20s %-8s %-10s %-10s %s\n", "TMPFS", "ENTRIES", "DATA", "STREAM", "OPTIONS");
+  for (const model::TmpfsMount& t : checkpoint.tmpfs_mounts) {
+    std::printf("%-20s %-8llu %-10s %-10s %s %s\n", t.mount_point.c_str(),
+                static_cast<unsigned long long>(t.entries), runtime::human_bytes(t.bytes).c_str(),
+                t.stream.c_str(), t.mount_options.c_str(), t.fs_options.c_str());
+  }
 }
 
 }  // namespace

@@ -20,6 +20,7 @@
 #include "runtime/model/model_json.h"
 #include "runtime/restore/restore.h"
 #include "runtime/restore/shared_memory.h"
+#include "runtime/restore/tmpfs_restore.h"
 
 namespace ckpt::runtime {
 
@@ -69,6 +70,9 @@ LaunchedContainer launch_restored(const LoadedImage& image, const config::Contai
   progress.update("restore: creating the container", 0);
   LaunchedContainer container = launch(spec, options);
   control_write.reset();  // so a dead stub tree shows as EOF
+  // The tasks' fds and file mappings reopen files in these mounts: fill them first.
+  progress.update("restore: tmpfs contents", 0);
+  restore::restore_tmpfs_mounts(container.pid(), image.checkpoint.tmpfs_mounts, source);
 
   restore::RestoreOptions restore_options;
   restore_options.stub_control_fd = control_read.get();

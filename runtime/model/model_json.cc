@@ -395,15 +395,34 @@ Process process_from(const json& j) {
   return p;
 }
 
+json tmpfs_json(const TmpfsMount& t) {
+  return {{"mount_point", t.mount_point}, {"mount_options", t.mount_options},
+          {"fs_options", t.fs_options},   {"stream", t.stream},
+          {"entries", t.entries},         {"bytes", t.bytes}};
+}
+
+TmpfsMount tmpfs_from(const json& j) {
+  TmpfsMount t;
+  t.mount_point = j.at("mount_point").get<std::string>();
+  t.mount_options = j.at("mount_options").get<std::string>();
+  t.fs_options = j.at("fs_options").get<std::string>();
+  t.stream = j.at("stream").get<std::string>();
+  t.entries = j.at("entries").get<uint64_t>();
+  t.bytes = j.at("bytes").get<uint64_t>();
+  return t;
+}
+
 }  // namespace
 
 json to_json(const Checkpoint& checkpoint) {
-  json processes = json::array(), shm = json::array();
+  json processes = json::array(), shm = json::array(), tmpfs = json::array();
   for (const auto& p : checkpoint.processes) processes.push_back(process_json(p));
   for (const auto& s : checkpoint.shared_memory)
     shm.push_back({{"id", s.id}, {"size", s.size}, {"stream", s.stream}});
+  for (const auto& t : checkpoint.tmpfs_mounts) tmpfs.push_back(tmpfs_json(t));
   json out = {{"processes", processes},
               {"shared_memory", shm},
+              {"tmpfs_mounts", tmpfs},
               {"xsave_features", checkpoint.xsave_features}};
   if (checkpoint.uts)
     out["uts"] = {{"hostname", checkpoint.uts->hostname},
@@ -419,6 +438,9 @@ Checkpoint checkpoint_from_json(const json& j) {
       c.shared_memory.push_back(SharedMemory{s.at("id").get<uint64_t>(),
                                              s.at("size").get<uint64_t>(),
                                              s.at("stream").get<std::string>()});
+    // Images written before tmpfs contents were captured have no key: no mounts to fill.
+    if (j.contains("tmpfs_mounts"))
+      for (const auto& t : j.at("tmpfs_mounts")) c.tmpfs_mounts.push_back(tmpfs_from(t));
     c.xsave_features = j.at("xsave_features").get<uint64_t>();
     if (j.contains("uts")) {
       const json& uts = j.at("uts");

@@ -168,11 +168,27 @@ struct SharedMemory {
 struct UtsNames {
   std::string hostname;
   std::string domainname;
+  bool operator==(const UtsNames&) const = default;
+};
+
+// One tmpfs mounted in the container: its contents are a tree archive (image/tree_archive.h)
+// in `stream`, unpacked into the same mount of the restored container before any task is
+// restored. Owners in the archive are the container's own ids (mapped through the dumped
+// init's uid_map/gid_map), so they mean what `ls -n` showed inside.
+struct TmpfsMount {
+  std::string mount_point;    // inside the container: "/dev/shm"
+  std::string mount_options;  // per-mount flags from mountinfo: "rw,nosuid,nodev,noexec"
+  std::string fs_options;     // the tmpfs's own options from mountinfo: "rw,size=65536k,mode=755"
+  std::string stream;         // image stream with the archive
+  uint64_t entries = 0;       // archive entries, the mount's root directory included
+  uint64_t bytes = 0;         // file data stored (holes of sparse files excluded)
+  bool operator==(const TmpfsMount&) const = default;
 };
 
 struct Checkpoint {
   std::vector<Process> processes;  // parents before children (restore order)
   std::vector<SharedMemory> shared_memory;
+  std::vector<TmpfsMount> tmpfs_mounts;  // in mount order: a mount before those inside it
   uint64_t xsave_features = 0;  // XCR0 of the dumping host: restore refuses if not a subset
   // Absent when the container had no UTS namespace of its own (then it used the host's).
   std::optional<UtsNames> uts;

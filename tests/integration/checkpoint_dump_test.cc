@@ -373,6 +373,7 @@ TEST_P(CheckpointDumpFailure, LeavesTheContainerRunningAndNoImage) {
 INSTANTIATE_TEST_SUITE_P(
     EveryStage, CheckpointDumpFailure,
     ::testing::Combine(::testing::Values(Stage::seize, Stage::classify, Stage::namespaces,
+                                         Stage::filesystems,
                                          Stage::task_state, Stage::memory, Stage::assemble),
                        ::testing::Values(cgroup::FreezerKind::v2, cgroup::FreezerKind::v1)),
     [](const auto& info) {

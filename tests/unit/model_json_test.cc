@@ -103,6 +103,10 @@ Checkpoint sample() {
   c.processes.push_back(child);
 
   c.shared_memory.push_back(SharedMemory{1026, 8192, "shm-1026"});
+  c.tmpfs_mounts.push_back(
+      TmpfsMount{"/dev", "rw,nosuid", "rw,size=65536k,mode=755", "tmpfs-0", 13, 0});
+  c.tmpfs_mounts.push_back(TmpfsMount{"/dev/shm", "rw,nosuid,nodev,noexec,relatime",
+                                      "rw,size=65536k", "tmpfs-1", 7, 1ULL << 40});
   return c;
 }
 
@@ -146,6 +150,7 @@ TEST(ModelJson, RoundTripIsExact) {
   ASSERT_EQ(p.posix_timers.size(), 1u);
   EXPECT_EQ(p.posix_timers[0].id, 3);
   EXPECT_EQ(p.posix_timers[0].sigev_value, 0xdeadbeefcafeULL);
+  EXPECT_EQ(back.tmpfs_mounts, c.tmpfs_mounts);
 }
 
 TEST(ModelJson, UtsNamesRoundTripAndMayBeAbsent) {
@@ -205,6 +210,23 @@ TEST(ModelJson, WrongTypeIsRefused) {
   nlohmann::json j = to_json(sample());
   j["processes"][0]["pid"] = "one";
   EXPECT_THROW(checkpoint_from_json(j), Error);
+}
+
+TEST(ModelJson, ImagesWithoutTmpfsMountsStillRead) {
+  nlohmann::json j = to_json(sample());
+  j.erase("tmpfs_mounts");
+  EXPECT_TRUE(checkpoint_from_json(j).tmpfs_mounts.empty());
+}
+
+TEST(ModelJson, TmpfsMountWithoutItsStreamIsRefused) {
+  nlohmann::json j = to_json(sample());
+  j["tmpfs_mounts"][1].erase("stream");
+  try {
+    checkpoint_from_json(j);
+    FAIL() << "accepted a tmpfs mount without a stream";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("stream"), std::string::npos) << e.what();
+  }
 }
 
 TEST(ModelJson, OptionalKeysMayBeAbsent) {
