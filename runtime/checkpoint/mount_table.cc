@@ -4,48 +4,15 @@
 #include <map>
 
 #include "common/error.h"
+#include "runtime/checkpoint/mountinfo.h"
 
 namespace ckpt::checkpoint {
 
 namespace {
 
-bool is_octal(char c) {
-  return c >= '0' && c <= '7';
-}
-
-// mangle() in fs/proc_namespace.c writes space, tab, newline and backslash as \ooo.
-std::string unescape(std::string_view text) {
+std::string propagation_of(const std::vector<std::string>& optional) {
   std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '\\' && i + 3 < text.size() && is_octal(text[i + 1]) && is_octal(text[i + 2]) &&
-        is_octal(text[i + 3])) {
-      out.push_back(static_cast<char>((text[i + 1] - '0') << 6 | (text[i + 2] - '0') << 3 |
-                                      (text[i + 3] - '0')));
-      i += 3;
-    } else {
-      out.push_back(text[i]);
-    }
-  }
-  return out;
-}
-
-// Splits on single spaces, keeping empty fields: mountinfo never uses runs of spaces, and an
-// empty source must stay a field.
-std::vector<std::string_view> fields_of(std::string_view line) {
-  std::vector<std::string_view> out;
-  size_t start = 0;
-  for (;;) {
-    size_t sp = line.find(' ', start);
-    out.push_back(line.substr(start, sp == std::string_view::npos ? sp : sp - start));
-    if (sp == std::string_view::npos) return out;
-    start = sp + 1;
-  }
-}
-
-std::string propagation_of(const std::vector<std::string_view>& optional) {
-  std::string out;
-  for (std::string_view tag : optional) {
+  for (const std::string& tag : optional) {
     if (tag.empty()) continue;
     if (!out.empty()) out += ',';
     out += tag.substr(0, tag.find(':'));
@@ -53,23 +20,15 @@ std::string propagation_of(const std::vector<std::string_view>& optional) {
   return out;
 }
 
-MountEntry parse_line(std::string_view line) {
-  std::vector<std::string_view> f = fields_of(line);
-  // id parent major:minor root mount-point options [optional...] - type source super-options
-  size_t sep = 6;
-  while (sep < f.size() && f[sep] != "-") ++sep;
-  if (f.size() < 10 || sep >= f.size() || f.size() - sep != 4)
-    throw Error(
-        "expected \"ID PARENT MAJ:MIN ROOT MOUNT-POINT OPTIONS [TAGS] - TYPE SOURCE "
-        "SUPER-OPTIONS\"");
+MountEntry entry_of(const MountInfo& m) {
   MountEntry e;
-  e.root = unescape(f[3]);
-  e.mount_point = unescape(f[4]);
-  e.mount_options = std::string(f[5]);
-  e.propagation = propagation_of({f.begin() + 6, f.begin() + static_cast<long>(sep)});
-  e.fs_type = unescape(f[sep + 1]);
-  e.source = unescape(f[sep + 2]);
-  e.super_options = unescape(f[sep + 3]);
+  e.root = m.root;
+  e.mount_point = m.mount_point;
+  e.mount_options = m.mount_options;
+  e.propagation = propagation_of(m.optional_fields);
+  e.fs_type = m.fs_type;
+  e.source = m.source;
+  e.super_options = m.super_options;
   return e;
 }
 
@@ -134,17 +93,7 @@ std::string printable_path(std::string_view path) {
 
 MountTable parse_mountinfo(std::string_view text) {
   MountTable out;
-  size_t line_no = 0, start = 0;
-  while (start < text.size()) {
-    size_t nl = text.find('\n', start);
-    std::string_view line =
-        text.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start);
-    start = nl == std::string_view::npos ? text.size() : nl + 1;
-    ++line_no;
-    if (line.empty()) continue;
-    with_context("mountinfo line " + std::to_string(line_no),
-                 [&] { out.push_back(parse_line(line)); });
-  }
+  for (const MountInfo& m : parse_mount_records(std::string(text))) out.push_back(entry_of(m));
   return out;
 }
 

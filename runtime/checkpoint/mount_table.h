@@ -31,9 +31,8 @@ struct MountEntry {
 
 using MountTable = std::vector<MountEntry>;  // in mountinfo order (mount order)
 
-// Parses /proc/PID/mountinfo. Octal escapes (\040 space, \011 tab, \012 newline, \134
-// backslash: fs/proc_namespace.c, show_mountinfo) are decoded. Throws naming the line when one
-// is malformed.
+// Parses /proc/PID/mountinfo (mountinfo.h, escapes decoded) and keeps of each mount what two
+// containers built alike share. Throws naming the line when one is malformed.
 MountTable parse_mountinfo(std::string_view text);
 
 // One sentence per difference between the table the container started with and the current

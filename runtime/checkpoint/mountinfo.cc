@@ -56,7 +56,9 @@ MountInfo parse_line(const std::string& line) {
       break;
     }
   }
-  if (fields.size() < 6 || dash == 0 || fields.size() < dash + 3)
+  // show_mountinfo() always prints the super options ("rw" or "ro" at least): exactly three
+  // fields follow the separator.
+  if (fields.size() < 6 || dash == 0 || fields.size() != dash + 4)
     throw Error(
         "expected 'ID PARENT MAJ:MIN ROOT MOUNT_POINT OPTIONS [OPTIONAL...] - TYPE "
         "SOURCE SUPER_OPTIONS'");
@@ -73,8 +75,7 @@ MountInfo parse_line(const std::string& line) {
   for (size_t i = 6; i < dash; ++i) m.optional_fields.push_back(fields[i]);
   m.fs_type = unescape(fields[dash + 1]);
   m.source = unescape(fields[dash + 2]);
-  // Super options may be absent on some file systems, leaving the line short by one.
-  m.super_options = fields.size() > dash + 3 ? unescape(fields[dash + 3]) : std::string();
+  m.super_options = unescape(fields[dash + 3]);
   return m;
 }
 

@@ -2,8 +2,8 @@
 // where in a task's mount namespace, with its options, mount ids and device numbers. Pure and
 // unit-tested; the dump finds the container's tmpfs mounts with it (a mount id to compare with
 // statx's, a device to tell the host's file systems from the container's) and the restore
-// checks the restored container has them. (checkpoint/mount_table.h parses the same file into
-// entries without ids and devices, to compare two containers' tables.)
+// checks the restored container has them; checkpoint/mount_table.h reduces the records to what
+// two containers built alike have in common, to compare their tables.
 #pragma once
 
 #include <string>
