@@ -32,6 +32,7 @@ struct LoadedImage {
   ContainerClocks clocks;
 
   explicit LoadedImage(const std::string& dir) : reader(dir) {
+    reader.check_host_arch();
     const nlohmann::json& body = reader.body();
     with_context("image " + dir, [&] {
       try {
