@@ -117,6 +117,12 @@ int exec_in_container(const StateStore& store, const std::string& id,
   ContainerState state = require_running(store, id, "exec in");
   config::ContainerSpec spec = store.load_spec(id);
   auto cg = cgroup::open(cgroup::detect_layout(), id);
+  // The joiner below enters the container's cgroup, and a task entering a frozen cgroup is
+  // frozen at once (Documentation/admin-guide/cgroup-v2.rst, "cgroup.freeze"): exec would hang
+  // silently until someone resumed the container. Refuse instead.
+  if (cg->frozen())
+    throw Error("cannot exec in container '" + id + "': it is paused", 0,
+                "`crun-ckpt resume " + id + "` continues it; then run exec again");
   std::vector<std::string> environment = env.empty() ? spec.process.env : env;
   std::string dir = cwd.empty() ? spec.process.cwd : cwd;
 
