@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "common/file_util.h"
@@ -219,6 +220,48 @@ TEST(BadInput, ManifestLinkedToAFifoDoesNotHang) {
   expect_refused(cli, image, "image " + image + ": manifest.json is a FIFO, not a regular file");
 }
 
+// Rewrites an image's manifest consistently (manifest.sum matches), as a tool or a copy from
+// another host would.
+void rewrite_manifest(const std::string& image, const std::function<void(nlohmann::json&)>& edit) {
+  auto doc = nlohmann::json::parse(slurp(image + "/manifest.json"));
+  edit(doc);
+  std::string text = doc.dump(2) + "\n";
+  std::ofstream(image + "/manifest.json", std::ios::trunc) << text;
+  std::ofstream(image + "/manifest.sum", std::ios::trunc) << image::xxh128_hex(text) << "\n";
+}
+
+TEST(BadInput, ImageWithNumbersThatDoNotFitIsRefusedAndLeavesNothing) {
+  CKPT_REQUIRE_ROOT();
+  Cli cli;
+  std::string id = start_sleeper(cli, "imgnum");
+  struct Case {
+    const char* name;
+    std::function<void(nlohmann::json&)> edit;
+    std::string expected;
+  };
+  std::vector<Case> cases = {
+      {"pid",
+       [](nlohmann::json& d) { d["body"]["checkpoint"]["processes"][0]["pid"] = 99999999999ULL; },
+       "key 'pid' 99999999999 is out of range"},
+      {"clock",
+       [](nlohmann::json& d) { d["body"]["clocks"]["monotonic_ns"] = 18446744073709551615ULL; },
+       "clocks.monotonic_ns 18446744073709551615 is not a signed 64-bit integer"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    std::string image = take_image(cli, id, std::string("image-") + c.name);
+    rewrite_manifest(image, c.edit);
+    std::string copy = unique_name("copy");
+    cli.track(copy);
+    auto r = cli({"restore", "-d", "--image-path", image, "--name", copy}, seconds(60));
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_EQ(lines(r.err), 1) << r.err;
+    EXPECT_NE(r.err.find(c.expected), std::string::npos) << r.err;
+    EXPECT_NO_LEFTOVERS(cli, copy);
+  }
+  EXPECT_TRUE(running(cli, id));
+}
+
 TEST(BadInput, ImageFromAnotherArchitectureIsRefusedAndLeavesNothing) {
   CKPT_REQUIRE_ROOT();
   Cli cli;
@@ -227,12 +270,7 @@ TEST(BadInput, ImageFromAnotherArchitectureIsRefusedAndLeavesNothing) {
   struct utsname uts {};
   ::uname(&uts);
   std::string other = std::string(uts.machine) == "aarch64" ? "x86_64" : "aarch64";
-  // Rewritten consistently (manifest.sum matches), as by a tool or a copy from another host.
-  auto doc = nlohmann::json::parse(slurp(image + "/manifest.json"));
-  doc["arch"] = other;
-  std::string text = doc.dump(2) + "\n";
-  std::ofstream(image + "/manifest.json", std::ios::trunc) << text;
-  std::ofstream(image + "/manifest.sum", std::ios::trunc) << image::xxh128_hex(text) << "\n";
+  rewrite_manifest(image, [&](nlohmann::json& doc) { doc["arch"] = other; });
 
   auto v = cli({"image", "verify", image});
   EXPECT_EQ(v.exit_code, 0) << "verify checks integrity, which is intact: " << v.err;
