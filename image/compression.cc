@@ -1,4 +1,5 @@
 #include "common/error.h"
+#include "common/parse_number.h"
 #include "image/image.h"
 
 namespace ckpt::image {
@@ -10,18 +11,20 @@ CompressionSpec parse_compression(const std::string& text) {
     return spec;
   }
   if (text == "zstd") return spec;
+  static constexpr const char* kHint = "use none, zstd or zstd:LEVEL with LEVEL 1..19";
   if (text.rfind("zstd:", 0) == 0) {
-    std::string level = text.substr(5);
-    bool digits = !level.empty() && level.size() <= 2 &&
-                  level.find_first_not_of("0123456789") == std::string::npos;
-    int value = digits ? std::stoi(level) : 0;
-    if (value >= 1 && value <= 19) {
-      spec.level = value;
-      return spec;
+    std::string_view level = std::string_view(text).substr(5);
+    try {
+      // "007" could be meant as octal elsewhere; one spelling per level keeps scripts honest.
+      if (level.size() > 1 && level[0] == '0')
+        throw Error("zstd level '" + std::string(level) + "' has a leading zero");
+      spec.level = parse_number<int>(level, "zstd level", 1, 19);
+    } catch (Error& e) {
+      throw e.context("--compress '" + text + "'").with_hint(kHint);
     }
+    return spec;
   }
-  throw Error("--compress '" + text + "' is not a compression", 0,
-              "use none, zstd or zstd:LEVEL with LEVEL 1..19");
+  throw Error("--compress '" + text + "' is not a compression", 0, kHint);
 }
 
 }  // namespace ckpt::image

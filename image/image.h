@@ -102,6 +102,9 @@ class ImageReader {
   std::unique_ptr<StreamReader> open_stream(const std::string& name) const;
   // Verifies size and checksum of every file; throws on the first bad one, naming it.
   void verify_all() const;
+  // Refuses an image taken on another architecture than this host's (manifest "arch"): a
+  // restore calls it first. Reading (inspect, verify) works on any image.
+  void check_host_arch() const;
 
   const std::string& dir() const { return dir_; }
 

@@ -100,6 +100,25 @@ void check_file_name(const std::string& name) {
   }
 }
 
+std::string host_arch() {
+  struct utsname uts {};
+  ::uname(&uts);
+  return uts.machine;
+}
+
+void check_arch(const std::string& dir, const json& doc, const std::string& host) {
+  auto arch = doc.find("arch");
+  if (arch == doc.end() || !arch->is_string() || arch->get<std::string>().empty())
+    throw manifest_error(dir, "arch missing or not a string", kUntrusted);
+  const std::string& image_arch = arch->get_ref<const std::string&>();
+  if (image_arch != host) {
+    // Registers, the xsave layout, syscall numbers and the code in memory are all the
+    // dumping CPU's: nothing of the image could run here.
+    throw Error("image " + dir + " was taken on " + image_arch + ", this host is " + host, 0,
+                "restore it on a host where uname -m says " + image_arch);
+  }
+}
+
 json build_manifest(const FileMap& files, const json& body) {
   struct utsname uts {};
   ::uname(&uts);

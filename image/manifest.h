@@ -36,6 +36,12 @@ struct Manifest {
   FileMap files;
 };
 
+// Refuses a manifest whose "arch" (uname -m of the dumping host) is not `host_arch`.
+void check_arch(const std::string& dir, const nlohmann::json& doc, const std::string& host_arch);
+
+// The architecture this host reports (uname -m), as build_manifest records it.
+std::string host_arch();
+
 // Checks manifest.json against manifest.sum, then magic, version and every file entry.
 // `dir` only names the image in messages.
 Manifest parse_manifest(const std::string& dir, const std::string& json_text,

@@ -2,6 +2,7 @@
 // manifest.sum when the reader is built; each file against its manifest entry when read.
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <vector>
 
@@ -19,21 +20,87 @@ namespace {
 constexpr const char* kRetake =
     "an interrupted checkpoint leaves no image; take the checkpoint again";
 
-std::string read_manifest_part(const std::string& dir, const char* name) {
-  std::string path = dir + "/" + name;
+const char* file_kind(mode_t mode) {
+  switch (mode & S_IFMT) {
+    case S_IFLNK:
+      return "a symbolic link";
+    case S_IFDIR:
+      return "a directory";
+    case S_IFIFO:
+      return "a FIFO";
+    case S_IFCHR:
+      return "a character device";
+    case S_IFBLK:
+      return "a block device";
+    case S_IFSOCK:
+      return "a socket";
+  }
+  return "not a regular file";
+}
+
+Error not_regular(const std::string& label, mode_t mode) {
+  return Error(label + " is " + file_kind(mode) + ", not a regular file", 0,
+               "an image holds regular files only; take the checkpoint again");
+}
+
+// Opens one member of the image, relative to the image directory's fd and without following
+// a symbolic link at the last component (O_NOFOLLOW; names never hold '/', check_file_name), and
+// accepts a regular file only. A member replaced by a link to a FIFO or a device must not hang
+// verify or restore in open(2) or read(2), nor reach outside the image. Checked before opening
+// (so nothing but a regular file is ever opened), and again on the fd, with O_NONBLOCK, in case
+// the name was swapped in between: a FIFO opened O_NONBLOCK returns at once.
+UniqueFd open_member(int dir_fd, const std::string& label, const std::string& name) {
+  struct stat st;
+  if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode))
+    throw not_regular(label, st.st_mode);
+  int fd =
+      ::openat(dir_fd, name.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) {
+    int err = errno;
+    if (err == ELOOP) throw not_regular(label, S_IFLNK);
+    throw Error(label + ": open", err);
+  }
+  UniqueFd owner(fd);
+  if (::fstat(fd, &st) < 0) throw Error(label + ": stat", errno);
+  if (!S_ISREG(st.st_mode)) throw not_regular(label, st.st_mode);
+  // Back to blocking reads: O_NONBLOCK only had to keep open(2) from waiting.
+  int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0 || ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0)
+    throw Error(label + ": fcntl", errno);
+  return owner;
+}
+
+std::string read_all(int fd, const std::string& label) {
+  std::string out;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw Error(label + ": read", errno);
+    }
+    if (n == 0) return out;
+    out.append(buf, static_cast<size_t>(n));
+  }
+}
+
+std::string read_manifest_part(int dir_fd, const std::string& dir, const char* name) {
+  std::string label = "image " + dir + ": " + name;
   try {
-    return read_file(path);
+    UniqueFd fd = open_member(dir_fd, label, name);
+    return read_all(fd.get(), label);
   } catch (const Error& e) {
     if (e.code() == ENOENT) {
       throw Error(dir + " is not a crun-ckpt image (no " + name + "): " + kRetake);
     }
-    throw Error("image " + dir + ": read " + name, e.code());
+    throw;
   }
 }
 
 }  // namespace
 
 struct ImageReader::Impl {
+  UniqueFd dir_fd;
   Manifest manifest;
 
   std::string label(const std::string& dir, const std::string& name) const {
@@ -50,35 +117,36 @@ struct ImageReader::Impl {
   }
 
   UniqueFd open(const std::string& dir, const std::string& name) const {
-    int fd = ::open((dir + "/" + name).c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      int err = errno;
-      if (err == ENOENT) {
+    try {
+      return open_member(dir_fd.get(), label(dir, name), name);
+    } catch (const Error& e) {
+      if (e.code() == ENOENT) {
         throw Error(label(dir, name) + ": listed in the manifest but missing", 0,
                     "the image is incomplete; take the checkpoint again");
       }
-      throw Error(label(dir, name) + ": open", err);
+      throw;
     }
-    return UniqueFd(fd);
   }
 };
 
 ImageReader::ImageReader(std::string dir) : dir_(std::move(dir)) {
   while (dir_.size() > 1 && dir_.back() == '/') dir_.pop_back();
-  struct stat st;
-  if (::stat(dir_.c_str(), &st) < 0) {
+  // The directory itself may be reached through a link (the user named it); its members not.
+  int fd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
     if (errno == ENOENT) {
       throw Error(dir_ + " is not a crun-ckpt image (no such directory): " + kRetake);
     }
+    if (errno == ENOTDIR) {
+      throw Error(dir_ + " is not a crun-ckpt image (not a directory)", 0,
+                  "give the directory written by crun-ckpt checkpoint");
+    }
     throw sys_error("image " + dir_);
   }
-  if (!S_ISDIR(st.st_mode)) {
-    throw Error(dir_ + " is not a crun-ckpt image (not a directory)", 0,
-                "give the directory written by crun-ckpt checkpoint");
-  }
-  std::string json_text = read_manifest_part(dir_, kManifestName);
-  std::string sum_text = read_manifest_part(dir_, kManifestSumName);
   impl_ = std::make_unique<Impl>();
+  impl_->dir_fd.reset(fd);
+  std::string json_text = read_manifest_part(fd, dir_, kManifestName);
+  std::string sum_text = read_manifest_part(fd, dir_, kManifestSumName);
   impl_->manifest = parse_manifest(dir_, json_text, sum_text);
 }
 
@@ -133,6 +201,10 @@ void ImageReader::verify_all() const {
     }
     in.finish();
   }
+}
+
+void ImageReader::check_host_arch() const {
+  check_arch(dir_, impl_->manifest.doc, host_arch());
 }
 
 }  // namespace ckpt::image

@@ -54,6 +54,9 @@ StoredFileReader::StoredFileReader(UniqueFd fd, std::string label, uint64_t size
     : fd_(std::move(fd)), label_(std::move(label)), size_(size), expected_(std::move(xxh128)) {
   struct stat st;
   if (::fstat(fd_.get(), &st) < 0) throw Error("stat", errno).context(label_);
+  // A FIFO or device would block or never end: its size means nothing (image/reader.cc opens
+  // members so that only regular files get here; this keeps every other caller honest).
+  if (!S_ISREG(st.st_mode)) throw file_error(label_, "not a regular file", kRetake);
   auto on_disk = static_cast<uint64_t>(st.st_size);
   if (on_disk < size_) {
     throw file_error(

@@ -18,6 +18,7 @@
 
 #include "common/error.h"
 #include "common/file_util.h"
+#include "common/parse_number.h"
 #include "ns/mount_options.h"
 #include "ns/rootfs_util.h"
 
@@ -36,9 +37,15 @@ bool same_file(const std::string& a, const std::string& b) {
 // here, so the pid is translated into the host's pid namespace (getppid() would say 0 in a new
 // pid namespace).
 pid_t host_parent_pid() {
-  std::string status = read_file("/proc/self/status");
-  size_t at = status.find("\nPPid:");
-  return at == std::string::npos ? 0 : static_cast<pid_t>(std::atol(status.c_str() + at + 6));
+  const std::string path = "/proc/self/status";
+  std::string status = read_file(path);
+  pid_t ppid = 0;
+  with_context(path, [&] {
+    for_each_proc_field(status, [&](const std::string& key, const std::string& value) {
+      if (key == "PPid") ppid = parse_number<pid_t>(value, "PPid");
+    });
+  });
+  return ppid;
 }
 
 // Everything below changes the mount table: refuse to run in the mount namespace of the

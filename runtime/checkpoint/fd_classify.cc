@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "common/file_util.h"
+#include "common/parse_number.h"
 #include "runtime/checkpoint/vma_classify.h"
 
 namespace ckpt::checkpoint {
@@ -59,11 +60,11 @@ FdInfo parse_fdinfo(const std::string& text) {
   for_each_proc_field(text, [&info](const std::string& key, const std::string& value) {
     if (value.empty()) return;
     if (key == "pos")
-      info.pos = std::stoull(value);
+      info.pos = parse_number<uint64_t>(value, "fdinfo: pos");
     else if (key == "flags")
-      info.flags = static_cast<int>(std::stoul(value, nullptr, 8));
+      info.flags = parse_number<int>(value, "fdinfo: flags", NumberBase::octal);
     else if (key == "mnt_id")
-      info.mnt_id = std::stoi(value);
+      info.mnt_id = parse_number<int>(value, "fdinfo: mnt_id");
   });
   return info;
 }
@@ -154,16 +155,18 @@ model::Fd classify_fd(const FdFacts& f, const std::string& root, const PipeEnds&
 
 std::vector<FdFacts> read_fd_facts(pid_t pid) {
   std::string dir = "/proc/" + std::to_string(pid) + "/fd";
-  std::vector<int> fds;
+  std::vector<std::string> names;
   {
     DIR* d = opendir(dir.c_str());
     if (d == nullptr) throw sys_error("open " + dir);
     while (dirent* ent = readdir(d)) {
-      if (ent->d_name[0] == '.') continue;
-      fds.push_back(std::stoi(ent->d_name));
+      if (ent->d_name[0] != '.') names.emplace_back(ent->d_name);
     }
     closedir(d);
   }
+  std::vector<int> fds;
+  for (const auto& name : names)
+    fds.push_back(with_context(dir, [&] { return parse_number<int>(name, "fd"); }));
   std::sort(fds.begin(), fds.end());
   std::vector<FdFacts> out;
   for (int fd : fds) {
@@ -181,8 +184,9 @@ std::vector<FdFacts> read_fd_facts(pid_t pid) {
     f.rdev = st.st_rdev;
     f.ino = st.st_ino;
     f.dev = st.st_dev;
-    f.info =
-        parse_fdinfo(read_file("/proc/" + std::to_string(pid) + "/fdinfo/" + std::to_string(fd)));
+    std::string fdinfo_path = "/proc/" + std::to_string(pid) + "/fdinfo/" + std::to_string(fd);
+    std::string fdinfo = read_file(fdinfo_path);
+    f.info = with_context(fdinfo_path, [&] { return parse_fdinfo(fdinfo); });
     if (S_ISSOCK(st.st_mode)) f.socket_family = socket_family(pid, st.st_ino);
     out.push_back(std::move(f));
   }

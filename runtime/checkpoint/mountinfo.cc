@@ -1,8 +1,10 @@
 #include "runtime/checkpoint/mountinfo.h"
 
+#include <limits>
 #include <sstream>
 
 #include "common/error.h"
+#include "common/parse_number.h"
 
 namespace ckpt::checkpoint {
 
@@ -29,9 +31,7 @@ std::string unescape(const std::string& field) {
 }
 
 int to_int(const std::string& text, const char* what) {
-  if (text.empty() || text.size() > 9 || text.find_first_not_of("0123456789") != std::string::npos)
-    throw Error(std::string("bad ") + what + " '" + text + "'");
-  return std::stoi(text);
+  return parse_number<int>(text, what, 0, std::numeric_limits<int>::max());
 }
 
 // Fields are separated by single spaces; an empty one (a mount with an empty source) stays.

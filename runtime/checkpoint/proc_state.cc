@@ -6,10 +6,13 @@
 
 #include <cerrno>
 #include <cstring>
-#include <sstream>
+#include <iterator>
+#include <optional>
+#include <string_view>
 
 #include "common/error.h"
 #include "common/file_util.h"
+#include "common/parse_number.h"
 #include "runtime/checkpoint/vma_classify.h"
 
 namespace ckpt::checkpoint {
@@ -27,12 +30,39 @@ std::string read_link(const std::string& path) {
   return std::string(buf, static_cast<size_t>(n));
 }
 
-std::vector<uint64_t> numbers(const std::string& value, int base) {
-  std::vector<uint64_t> out;
-  std::istringstream in(value);
-  std::string tok;
-  while (in >> tok) out.push_back(std::stoull(tok, nullptr, base));
-  return out;
+// The rows of /proc/PID/limits, in the order and with the names and units of lnames[] in
+// fs/proc/base.c (proc_pid_limits). Values are printed in the limit's own unit (the Units
+// column only describes it), so nothing is converted; the unit is still checked so that a
+// kernel that changed the table is noticed instead of misread.
+struct LimitRow {
+  int resource;
+  std::string_view name;
+  std::string_view unit;  // empty: the kernel prints none
+};
+constexpr LimitRow kLimitRows[] = {
+    {RLIMIT_CPU, "Max cpu time", "seconds"},
+    {RLIMIT_FSIZE, "Max file size", "bytes"},
+    {RLIMIT_DATA, "Max data size", "bytes"},
+    {RLIMIT_STACK, "Max stack size", "bytes"},
+    {RLIMIT_CORE, "Max core file size", "bytes"},
+    {RLIMIT_RSS, "Max resident set", "bytes"},
+    {RLIMIT_NPROC, "Max processes", "processes"},
+    {RLIMIT_NOFILE, "Max open files", "files"},
+    {RLIMIT_MEMLOCK, "Max locked memory", "bytes"},
+    {RLIMIT_AS, "Max address space", "bytes"},
+    {RLIMIT_LOCKS, "Max file locks", "locks"},
+    {RLIMIT_SIGPENDING, "Max pending signals", "signals"},
+    {RLIMIT_MSGQUEUE, "Max msgqueue size", "bytes"},
+    {RLIMIT_NICE, "Max nice priority", ""},
+    {RLIMIT_RTPRIO, "Max realtime priority", ""},
+    {RLIMIT_RTTIME, "Max realtime timeout", "us"},
+};
+static_assert(std::size(kLimitRows) == RLIM_NLIMITS);
+
+// "unlimited" is how the kernel prints RLIM_INFINITY.
+uint64_t limit_value(const std::string& text, const std::string& what) {
+  if (text == "unlimited") return RLIM_INFINITY;
+  return parse_number<uint64_t>(text, what);
 }
 
 std::string inside(const std::string& host_path, const std::string& root, const char* what) {
@@ -49,17 +79,18 @@ StatFields parse_stat(const std::string& text) {
   // comm (field 2) may contain spaces and parentheses: everything after the last ')' is fields 3+.
   size_t close = text.rfind(')');
   if (close == std::string::npos) throw Error("stat: no ')' after comm");
-  std::istringstream in(text.substr(close + 1));
-  std::vector<std::string> f;  // f[0] is field 3
-  std::string tok;
-  while (in >> tok) f.push_back(tok);
+  std::vector<std::string> f = split(std::string_view(text).substr(close + 1), ' ');
+  if (!f.empty() && !f.back().empty() && f.back().back() == '\n') f.back().pop_back();
+  // f[0] is field 3
   if (f.size() < 50) throw Error("stat: " + std::to_string(f.size() + 2) + " fields, need 52");
-  auto u = [&](int field) { return std::stoull(f.at(field - 3)); };
+  auto field_name = [](int field) { return "stat field " + std::to_string(field); };
+  auto u = [&](int field) { return parse_number<uint64_t>(f.at(field - 3), field_name(field)); };
+  auto i = [&](int field) { return parse_number<int>(f.at(field - 3), field_name(field)); };
   StatFields s;
   s.state = f[0].empty() ? '?' : f[0][0];
-  s.ppid = static_cast<pid_t>(u(4));
-  s.pgrp = static_cast<pid_t>(u(5));
-  s.session = static_cast<pid_t>(u(6));
+  s.ppid = i(4);
+  s.pgrp = i(5);
+  s.session = i(6);
   s.start_code = u(26);
   s.end_code = u(27);
   s.start_stack = u(28);
@@ -70,45 +101,47 @@ StatFields parse_stat(const std::string& text) {
   s.arg_end = u(49);
   s.env_start = u(50);
   s.env_end = u(51);
-  s.exit_code = static_cast<int>(u(52));
+  s.exit_code = i(52);
   return s;
 }
 
 StatusFields parse_status_fields(const std::string& text) {
   StatusFields s;
   for_each_proc_field(text, [&s](const std::string& key, const std::string& value) {
+    const std::string what = "status: " + key;
     auto ids = [&](uint32_t(&out)[4]) {
-      auto v = numbers(value, 10);
+      auto v = parse_numbers<uint32_t>(value, what);
       if (v.size() != 4)
-        throw Error("status: " + key + " has " + std::to_string(v.size()) + " ids, expected 4");
-      for (int i = 0; i < 4; ++i) out[i] = static_cast<uint32_t>(v[i]);
+        throw Error(what + " has " + std::to_string(v.size()) + " ids, expected 4");
+      std::copy(v.begin(), v.end(), out);
     };
+    auto hex = [&] { return parse_number<uint64_t>(value, what, NumberBase::hex); };
     if (key == "Uid")
       ids(s.uid);
     else if (key == "Gid")
       ids(s.gid);
-    else if (key == "Groups") {
-      for (uint64_t g : numbers(value, 10)) s.groups.push_back(static_cast<uint32_t>(g));
-    } else if (key == "CapInh")
-      s.cap_inh = std::stoull(value, nullptr, 16);
+    else if (key == "Groups")
+      s.groups = parse_numbers<uint32_t>(value, what);
+    else if (key == "CapInh")
+      s.cap_inh = hex();
     else if (key == "CapPrm")
-      s.cap_prm = std::stoull(value, nullptr, 16);
+      s.cap_prm = hex();
     else if (key == "CapEff")
-      s.cap_eff = std::stoull(value, nullptr, 16);
+      s.cap_eff = hex();
     else if (key == "CapBnd")
-      s.cap_bnd = std::stoull(value, nullptr, 16);
+      s.cap_bnd = hex();
     else if (key == "CapAmb")
-      s.cap_amb = std::stoull(value, nullptr, 16);
+      s.cap_amb = hex();
     else if (key == "NoNewPrivs")
       s.no_new_privs = value == "1";
     else if (key == "Seccomp")
-      s.seccomp = std::stoi(value);
+      s.seccomp = parse_number<int>(value, what);
     else if (key == "SigIgn")
-      s.sig_ignored = std::stoull(value, nullptr, 16);
+      s.sig_ignored = hex();
     else if (key == "SigCgt")
-      s.sig_caught = std::stoull(value, nullptr, 16);
+      s.sig_caught = hex();
     else if (key == "Umask") {
-      s.umask = static_cast<uint32_t>(std::stoul(value, nullptr, 8));
+      s.umask = parse_number<uint32_t>(value, what, 0, 0777, NumberBase::octal);
       s.has_umask = true;
     }
   });
@@ -130,9 +163,42 @@ std::vector<uint64_t> parse_auxv(const std::string& bytes) {
 }
 
 uint64_t parse_personality(const std::string& text) {
-  std::string t(trim(text));
-  if (t.empty()) throw Error("personality: empty");
-  return std::stoull(t, nullptr, 16);
+  return parse_number<uint64_t>(trim(text), "personality", NumberBase::hex);
+}
+
+std::vector<model::Rlimit> parse_limits(const std::string& text) {
+  std::vector<std::optional<model::Rlimit>> found(RLIM_NLIMITS);
+  std::vector<std::string> lines = split(text, '\n');
+  if (lines.empty() || !lines[0].starts_with("Limit "))
+    throw Error("limits: no header line (\"Limit  Soft Limit  Hard Limit  Units\")");
+  for (size_t n = 1; n < lines.size(); ++n) {
+    const std::string& line = lines[n];
+    const LimitRow* row = nullptr;
+    for (const LimitRow& r : kLimitRows) {
+      if (line.starts_with(r.name) && line.size() > r.name.size() && line[r.name.size()] == ' ')
+        row = &r;
+    }
+    // A limit newer than this build's RLIM_NLIMITS could not be set at restore either; the
+    // table above is the uapi's, which the kernel only ever extends at the end.
+    if (row == nullptr) continue;
+    std::string name(row->name);
+    std::vector<std::string> f = split(std::string_view(line).substr(row->name.size()), ' ');
+    size_t want = row->unit.empty() ? 2 : 3;
+    if (f.size() != want || (want == 3 && f[2] != row->unit)) {
+      throw Error("limits: line \"" + line + "\" is not \"" + name + "  SOFT  HARD" +
+                  (row->unit.empty() ? "" : "  " + std::string(row->unit)) + "\"");
+    }
+    if (found[row->resource]) throw Error("limits: \"" + name + "\" appears twice");
+    found[row->resource] =
+        model::Rlimit{row->resource, limit_value(f[0], "limits: " + name + " soft"),
+                      limit_value(f[1], "limits: " + name + " hard")};
+  }
+  std::vector<model::Rlimit> out;
+  for (const LimitRow& r : kLimitRows) {
+    if (!found[r.resource]) throw Error("limits: no \"" + std::string(r.name) + "\" line");
+  }
+  for (const auto& lim : found) out.push_back(*lim);
+  return out;
 }
 
 std::string read_root(pid_t host_pid) {
@@ -181,13 +247,12 @@ StatusFields collect_proc_state(pid_t host_pid, const std::string& root, model::
   }
   p.personality = parse_personality(read_file(proc(host_pid, "personality")));
 
-  p.rlimits.clear();
-  for (int r = 0; r < RLIM_NLIMITS; ++r) {
-    struct rlimit lim {};
-    if (prlimit(host_pid, static_cast<__rlimit_resource>(r), nullptr, &lim) != 0)
-      throw sys_error("prlimit resource " + std::to_string(r));
-    p.rlimits.push_back(model::Rlimit{r, lim.rlim_cur, lim.rlim_max});
-  }
+  // Not prlimit(2): on a task with other uids it needs CAP_SYS_RESOURCE even to read
+  // (kernel/sys.c check_prlimit_permission), which root lacks on some hosts; /proc/PID/limits
+  // is world-readable and shows the same values, read under the task's lock.
+  std::string limits_path = proc(host_pid, "limits");
+  std::string limits = read_file(limits_path);
+  p.rlimits = with_context(limits_path, [&] { return parse_limits(limits); });
 
   int policy = sched_getscheduler(host_pid);
   if (policy < 0) throw sys_error("sched_getscheduler");

@@ -1,7 +1,7 @@
 // Per-process state that /proc and pid-taking syscalls reveal without stopping the task in a
 // special way: tree fields, credentials, capabilities, umask, mm layout (stat fields and auxv),
-// rlimits (prlimit), scheduler settings, personality, cwd/root/exe. The parsers are pure and
-// unit-tested; collect_proc_state() does the reads.
+// rlimits (/proc/PID/limits), scheduler settings, personality, cwd/root/exe. The parsers are pure
+// and unit-tested; collect_proc_state() does the reads.
 #pragma once
 
 #include <sys/types.h>
@@ -44,6 +44,10 @@ std::vector<uint64_t> parse_auxv(const std::string& bytes);
 
 // /proc/PID/personality: one hex number.
 uint64_t parse_personality(const std::string& text);
+
+// /proc/PID/limits: every limit of <sys/resource.h>, in resource order ("unlimited" is
+// RLIM_INFINITY). Throws naming the line if a row is missing, repeated or malformed.
+std::vector<model::Rlimit> parse_limits(const std::string& text);
 
 // Fills the /proc- and syscall-visible fields of `p` for host pid `host_pid`: creds, caps,
 // umask, mm (without brk, which only the task can tell), auxv, exe, cwd/root (container view,

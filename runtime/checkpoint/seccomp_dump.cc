@@ -12,6 +12,7 @@
 
 #include "common/error.h"
 #include "common/file_util.h"
+#include "common/parse_number.h"
 
 namespace ckpt::checkpoint {
 
@@ -94,10 +95,10 @@ SeccompStatus parse_seccomp_status(std::string_view status_text) {
   bool have_mode = false;
   for_each_proc_field(status_text, [&](const std::string& key, const std::string& value) {
     if (key == "Seccomp") {
-      s.mode = std::stoi(value);
+      s.mode = parse_number<int>(value, "status: Seccomp");
       have_mode = true;
     } else if (key == "Seccomp_filters") {
-      s.filters = std::stoi(value);
+      s.filters = parse_number<int>(value, "status: Seccomp_filters");
     }
   });
   if (!have_mode) {

@@ -10,6 +10,7 @@
 #include "cgroup/cgroup.h"
 #include "common/error.h"
 #include "common/file_util.h"
+#include "common/parse_number.h"
 #include "runtime/checkpoint/proc_state.h"
 #include "runtime/task/proc.h"
 
@@ -22,11 +23,10 @@ struct NsGroup {
   pid_t pgid = 0, sid = 0;
 };
 
-pid_t last_number(const std::string& value) {
-  std::istringstream in(value);
-  pid_t v = 0, last = 0;
-  while (in >> v) last = v;
-  return last;
+// The innermost (container) view: the last of the blank-separated pids.
+pid_t last_number(const std::string& value, const char* what) {
+  std::vector<pid_t> pids = parse_numbers<pid_t>(value, what);
+  return pids.empty() ? 0 : pids.back();
 }
 
 NsGroup read_ns_group(const std::string& status_text) {
@@ -35,9 +35,9 @@ NsGroup read_ns_group(const std::string& status_text) {
   std::string line;
   while (std::getline(lines, line)) {
     if (line.starts_with("NSpgid:"))
-      g.pgid = last_number(line.substr(7));
+      g.pgid = last_number(line.substr(7), "status: NSpgid");
     else if (line.starts_with("NSsid:"))
-      g.sid = last_number(line.substr(6));
+      g.sid = last_number(line.substr(6), "status: NSsid");
   }
   return g;
 }
@@ -51,11 +51,8 @@ ino_t pid_ns_inode(pid_t pid) {
 
 std::vector<pid_t> read_children(pid_t pid, pid_t tid) {
   std::string path = "/proc/" + std::to_string(pid) + "/task/" + std::to_string(tid) + "/children";
-  std::vector<pid_t> out;
-  std::istringstream in(read_file(path));
-  pid_t c;
-  while (in >> c) out.push_back(c);
-  return out;
+  std::string text = read_file(path);
+  return with_context(path, [&] { return parse_numbers<pid_t>(text, "child pid"); });
 }
 
 // One process from /proc (host pid `host_pid`), checked to be in the pid namespace `init_ns`.

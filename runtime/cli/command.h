@@ -18,6 +18,9 @@ struct Globals {
 // What the chosen subcommand does; returns the process exit status.
 using Action = std::function<int()>;
 
+// The whole command line of crun-ckpt: --root and every verb below (app.cc).
+void add_commands(CLI::App& app, Globals& globals, Action& action);
+
 void add_run_command(CLI::App& app, const Globals& globals, Action& action);
 void add_list_command(CLI::App& app, const Globals& globals, Action& action);
 void add_state_command(CLI::App& app, const Globals& globals, Action& action);

@@ -3,33 +3,24 @@
 
 #include "common/error.h"
 #include "runtime/cli/command.h"
+#include "runtime/cli/usage.h"
 
 int main(int argc, char** argv) {
   using namespace ckpt::cli;
   CLI::App app{"crun-ckpt: containers that can be checkpointed and restored", "crun-ckpt"};
-  app.require_subcommand(1);
   Globals globals;
-  app.add_option("--root", globals.root, "directory holding container state")
-      ->capture_default_str();
   Action action;
-  add_run_command(app, globals, action);
-  add_list_command(app, globals, action);
-  add_state_command(app, globals, action);
-  add_ps_command(app, globals, action);
-  add_kill_command(app, globals, action);
-  add_pause_resume_commands(app, globals, action);
-  add_exec_command(app, globals, action);
-  add_logs_command(app, globals, action);
-  add_delete_command(app, globals, action);
-  add_checkpoint_command(app, globals, action);
-  add_restore_command(app, globals, action);
-  add_image_command(app, globals, action);
+  add_commands(app, globals, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help (and its kin) end parsing with a "success" error: print the help as usual.
+    if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e);
+    std::fprintf(stderr, "%s\n", usage_error(app, e).c_str());
+    return kUsageExitStatus;
   }
   try {
+    globals.root = resolve_state_root(globals.root);
     return action ? action() : 0;
   } catch (const ckpt::Error& e) {
     std::fprintf(stderr, "crun-ckpt: %s\n", e.what());

@@ -120,13 +120,10 @@ void preflight(const config::ContainerSpec& spec) {
                   0,
                   "raising it needs CAP_SYS_RESOURCE, which this caller lacks; lower it in the spec");
   }
-  // The program is looked up in the rootfs only when the rootfs is the host's: otherwise the
-  // container's own PATH inside its root decides, and exec reports a missing program (127).
-  if (spec.rootfs.path == "/" &&
-      resolve_program(spec.process.args[0], spec.process.env).empty())
-    throw Error("process.args[0]: '" + spec.process.args[0] + "' was not found in the rootfs",
-                ENOENT, "give an absolute path or fix PATH in process.env")
-        .with_exit_status(127);
+  // The program is not looked up here: the container sees it through its own mounts (a bind
+  // mount at /data, a tmpfs over /usr/local...), which the host's view of the rootfs does not
+  // show. container_init.cc looks it up inside, after the mount tree is built, and a missing
+  // program fails there with one line and exit status 127, leaving nothing behind.
 }
 
 LaunchedContainer launch(const config::ContainerSpec& spec, const LaunchOptions& options) {

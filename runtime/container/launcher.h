@@ -72,7 +72,7 @@ class LaunchedContainer {
 };
 
 // Checks what can be checked before anything is created (rlimits against the caller's hard
-// limits, root or user namespace, the program exists in the rootfs).
+// limits, root or user namespace). Not the program: only the container's mounts show it.
 void preflight(const config::ContainerSpec& spec);
 
 // Starts the container. Returns once the workload was exec'd (or init_main started); a failure

@@ -10,6 +10,7 @@
 #include "cgroup/cgroup.h"
 #include "common/error.h"
 #include "common/file_util.h"
+#include "common/parse_number.h"
 #include "ns/namespaces.h"
 #include "runtime/container/container_init.h"
 #include "runtime/container/lifecycle.h"
@@ -48,19 +49,23 @@ void signal_init(const ContainerState& state, int signal) {
 }  // namespace
 
 int parse_signal(const std::string& text) {
+  const std::string hint =
+      "use a name like TERM or KILL, or a number from 1 to " + std::to_string(NSIG - 1);
   std::string name = text;
   if (!name.empty() && name.find_first_not_of("0123456789") == std::string::npos) {
-    int n = std::stoi(name);
-    if (n > 0 && n < NSIG) return n;
-  } else {
-    for (auto& c : name) c = static_cast<char>(toupper(c));
-    if (name.rfind("SIG", 0) == 0) name = name.substr(3);
-    for (int sig = 1; sig < NSIG; ++sig) {
-      const char* abbrev = ::sigabbrev_np(sig);
-      if (abbrev != nullptr && name == abbrev) return sig;
+    try {
+      return parse_number<int>(name, "signal number", 1, NSIG - 1);
+    } catch (Error& e) {
+      throw e.with_hint(hint);
     }
   }
-  throw Error("'" + text + "' is not a signal", 0, "use a name like TERM or KILL, or a number");
+  for (auto& c : name) c = static_cast<char>(toupper(c));
+  if (name.rfind("SIG", 0) == 0) name = name.substr(3);
+  for (int sig = 1; sig < NSIG; ++sig) {
+    const char* abbrev = ::sigabbrev_np(sig);
+    if (abbrev != nullptr && name == abbrev) return sig;
+  }
+  throw Error("'" + text + "' is not a signal", 0, hint);
 }
 
 void kill_container(const StateStore& store, const std::string& id, int signal, bool all) {
@@ -112,6 +117,12 @@ int exec_in_container(const StateStore& store, const std::string& id,
   ContainerState state = require_running(store, id, "exec in");
   config::ContainerSpec spec = store.load_spec(id);
   auto cg = cgroup::open(cgroup::detect_layout(), id);
+  // The joiner below enters the container's cgroup, and a task entering a frozen cgroup is
+  // frozen at once (Documentation/admin-guide/cgroup-v2.rst, "cgroup.freeze"): exec would hang
+  // silently until someone resumed the container. Refuse instead.
+  if (cg->frozen())
+    throw Error("cannot exec in container '" + id + "': it is paused", 0,
+                "`crun-ckpt resume " + id + "` continues it; then run exec again");
   std::vector<std::string> environment = env.empty() ? spec.process.env : env;
   std::string dir = cwd.empty() ? spec.process.cwd : cwd;
 

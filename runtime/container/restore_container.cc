@@ -34,13 +34,23 @@ struct LoadedImage {
   ContainerClocks clocks;
 
   explicit LoadedImage(const std::string& dir) : reader(dir) {
+    reader.check_host_arch();
     const nlohmann::json& body = reader.body();
     with_context("image " + dir, [&] {
       try {
         spec = config::spec_from_json(body.at("spec"));
         checkpoint = model::checkpoint_from_json(body.at("checkpoint"));
-        clocks.monotonic_ns = body.at("clocks").at("monotonic_ns").get<long long>();
-        clocks.boottime_ns = body.at("clocks").at("boottime_ns").get<long long>();
+        // get<long long>() would wrap a value above INT64_MAX into a negative offset.
+        auto clock = [&](const char* key) {
+          const nlohmann::json& v = body.at("clocks").at(key);
+          if (!v.is_number_integer() || (v.is_number_unsigned() && v.get<uint64_t>() > INT64_MAX))
+            throw Error(std::string("manifest.json body: clocks.") + key + " " + v.dump() +
+                            " is not a signed 64-bit integer",
+                        0, "the image is damaged or from an incompatible crun-ckpt");
+          return v.get<long long>();
+        };
+        clocks.monotonic_ns = clock("monotonic_ns");
+        clocks.boottime_ns = clock("boottime_ns");
       } catch (const nlohmann::json::exception& e) {
         throw Error(std::string("manifest.json body is malformed: ") + e.what(), 0,
                     "the image is damaged or from an incompatible crun-ckpt");

@@ -8,6 +8,7 @@
 
 #include "common/error.h"
 #include "common/file_util.h"
+#include "common/parse_number.h"
 #include "runtime/container/supervise.h"
 
 namespace ckpt::runtime {
@@ -109,7 +110,7 @@ int start_detached(const StateStore& store, const std::string& id,
   size_t colon = message.find(':');
   if (colon != std::string::npos && colon <= 3 &&
       message.find_first_not_of("0123456789") == colon) {
-    status = std::stoi(message.substr(0, colon));
+    status = parse_number<int>(std::string_view(message).substr(0, colon), "exit status", 0, 255);
     message = message.substr(colon + 1);
   }
   throw Error(message).with_exit_status(status);

@@ -9,6 +9,7 @@
 #include "cgroup/cgroup.h"
 #include "common/error.h"
 #include "common/file_util.h"
+#include "common/parse_number.h"
 #include "config/spec_json.h"
 
 namespace ckpt::runtime {
@@ -128,7 +129,8 @@ unsigned long long process_start_time(pid_t pid) {
   // fields[0] is field 3 (state); starttime is field 22.
   if (fields.size() < 20) return 0;
   if (fields[0] == "Z" || fields[0] == "X") return 0;
-  return std::stoull(fields[19]);
+  return with_context("/proc/" + std::to_string(pid) + "/stat",
+                      [&] { return parse_number<unsigned long long>(fields[19], "starttime"); });
 }
 
 Status current_status(const StateStore& store, ContainerState& state) {

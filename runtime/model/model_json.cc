@@ -5,7 +5,10 @@
 #include "runtime/model/model_json.h"
 
 #include <array>
+#include <concepts>
+#include <limits>
 #include <string_view>
+#include <utility>
 
 #include "common/error.h"
 
@@ -14,6 +17,8 @@ namespace ckpt::model {
 using nlohmann::json;
 
 namespace {
+
+constexpr const char* kDamaged = "the image is damaged or from an incompatible crun-ckpt";
 
 constexpr std::array<std::pair<VmaKind, const char*>, 7> kVmaKinds = {{
     {VmaKind::anonymous_private, "anonymous_private"},
@@ -79,10 +84,46 @@ std::string from_hex(const std::string& hex) {
 }
 
 // Reads key into out if present (optional keys keep their default).
+// An integer of the body, range-checked: nlohmann's get<int>() would wrap 99999999999 and
+// truncate 3.5 without a word. Same wording as common/parse_number.h.
+template <std::integral T>
+T number(const json& v, const char* key) {
+  const std::string where = "checkpoint model: key '" + std::string(key) + "'";
+  if (v.is_number_unsigned()) {
+    if (std::in_range<T>(v.get<uint64_t>())) return static_cast<T>(v.get<uint64_t>());
+  } else if (v.is_number_integer()) {
+    if (std::in_range<T>(v.get<int64_t>())) return static_cast<T>(v.get<int64_t>());
+  } else {
+    throw Error(where + ": expected an integer, found " + v.type_name(), 0, kDamaged);
+  }
+  throw Error(where + " " + v.dump() + " is out of range: expected " +
+                  std::to_string(std::numeric_limits<T>::min()) + " to " +
+                  std::to_string(std::numeric_limits<T>::max()),
+              0, kDamaged);
+}
+template <std::integral T>
+T integer(const json& j, const char* key) {
+  return number<T>(j.at(key), key);
+}
+template <std::integral T>
+std::vector<T> integers(const json& j, const char* key) {
+  const json& list = j.at(key);
+  if (!list.is_array())
+    throw Error("checkpoint model: key '" + std::string(key) + "' is not a list", 0, kDamaged);
+  std::vector<T> out;
+  for (const json& v : list) out.push_back(number<T>(v, key));
+  return out;
+}
+
+// Reads key into out if present (optional keys keep their default).
 template <typename T>
 void opt(const json& j, const char* key, T& out) {
   auto it = j.find(key);
-  if (it != j.end()) out = it->template get<T>();
+  if (it == j.end()) return;
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>)
+    out = number<T>(*it, key);
+  else
+    out = it->template get<T>();
 }
 
 json pending_json(const std::vector<PendingSignal>& list) {
@@ -114,10 +155,10 @@ json vma_json(const Vma& v) {
 
 Vma vma_from(const json& j) {
   Vma v;
-  v.start = j.at("start").get<uint64_t>();
-  v.end = j.at("end").get<uint64_t>();
-  v.prot = j.at("prot").get<int>();
-  v.flags = j.at("flags").get<int>();
+  v.start = integer<uint64_t>(j, "start");
+  v.end = integer<uint64_t>(j, "end");
+  v.prot = integer<int>(j, "prot");
+  v.flags = integer<int>(j, "flags");
   v.kind = enum_value(kVmaKinds, j, "kind");
   opt(j, "name", v.name);
   opt(j, "path", v.path);
@@ -126,7 +167,7 @@ Vma vma_from(const json& j) {
   for (const auto& r : j.at("runs")) {
     if (!r.is_array() || r.size() != 2)
       throw Error("checkpoint model: a page run must be [start, npages]");
-    v.runs.push_back(PageRun{r[0].get<uint64_t>(), r[1].get<uint64_t>()});
+    v.runs.push_back(PageRun{number<uint64_t>(r[0], "runs"), number<uint64_t>(r[1], "runs")});
   }
   return v;
 }
@@ -141,18 +182,18 @@ json mm_json(const MmState& m) {
 
 MmState mm_from(const json& j) {
   MmState m;
-  m.start_code = j.at("start_code").get<uint64_t>();
-  m.end_code = j.at("end_code").get<uint64_t>();
-  m.start_data = j.at("start_data").get<uint64_t>();
-  m.end_data = j.at("end_data").get<uint64_t>();
-  m.start_brk = j.at("start_brk").get<uint64_t>();
-  m.brk = j.at("brk").get<uint64_t>();
-  m.start_stack = j.at("start_stack").get<uint64_t>();
-  m.arg_start = j.at("arg_start").get<uint64_t>();
-  m.arg_end = j.at("arg_end").get<uint64_t>();
-  m.env_start = j.at("env_start").get<uint64_t>();
-  m.env_end = j.at("env_end").get<uint64_t>();
-  m.auxv = j.at("auxv").get<std::vector<uint64_t>>();
+  m.start_code = integer<uint64_t>(j, "start_code");
+  m.end_code = integer<uint64_t>(j, "end_code");
+  m.start_data = integer<uint64_t>(j, "start_data");
+  m.end_data = integer<uint64_t>(j, "end_data");
+  m.start_brk = integer<uint64_t>(j, "start_brk");
+  m.brk = integer<uint64_t>(j, "brk");
+  m.start_stack = integer<uint64_t>(j, "start_stack");
+  m.arg_start = integer<uint64_t>(j, "arg_start");
+  m.arg_end = integer<uint64_t>(j, "arg_end");
+  m.env_start = integer<uint64_t>(j, "env_start");
+  m.env_end = integer<uint64_t>(j, "env_end");
+  m.auxv = integers<uint64_t>(j, "auxv");
   m.exe_path = j.at("exe_path").get<std::string>();
   return m;
 }
@@ -169,10 +210,10 @@ json seccomp_json(const Thread& t) {
 void seccomp_from(const json& j, Thread& t) {
   auto it = j.find("seccomp");
   if (it == j.end()) return;
-  t.seccomp_mode = it->at("mode").get<int>();
+  t.seccomp_mode = integer<int>(*it, "mode");
   for (const auto& f : it->at("filters")) {
     t.seccomp_filters.push_back(from_hex(f.at("program").get<std::string>()));
-    t.seccomp_filter_flags.push_back(f.at("flags").get<uint64_t>());
+    t.seccomp_filter_flags.push_back(integer<uint64_t>(f, "flags"));
   }
 }
 
@@ -194,21 +235,21 @@ json thread_json(const Thread& t) {
 
 Thread thread_from(const json& j) {
   Thread t;
-  t.tid = j.at("tid").get<pid_t>();
+  t.tid = integer<pid_t>(j, "tid");
   t.regs_file = j.at("regs_file").get<std::string>();
   t.xstate_file = j.at("xstate_file").get<std::string>();
-  t.fs_base = j.at("fs_base").get<uint64_t>();
-  t.gs_base = j.at("gs_base").get<uint64_t>();
-  t.blocked_mask = j.at("blocked_mask").get<uint64_t>();
+  t.fs_base = integer<uint64_t>(j, "fs_base");
+  t.gs_base = integer<uint64_t>(j, "gs_base");
+  t.blocked_mask = integer<uint64_t>(j, "blocked_mask");
   t.pending = pending_from(j.at("pending"));
   const json& alt = j.at("altstack");
-  t.altstack_sp = alt.at("sp").get<uint64_t>();
-  t.altstack_size = alt.at("size").get<uint64_t>();
-  t.altstack_flags = alt.at("flags").get<int>();
+  t.altstack_sp = integer<uint64_t>(alt, "sp");
+  t.altstack_size = integer<uint64_t>(alt, "size");
+  t.altstack_flags = integer<int>(alt, "flags");
   const json& rseq = j.at("rseq");
-  t.rseq_addr = rseq.at("addr").get<uint64_t>();
-  t.rseq_len = rseq.at("len").get<uint32_t>();
-  t.rseq_sig = rseq.at("sig").get<uint32_t>();
+  t.rseq_addr = integer<uint64_t>(rseq, "addr");
+  t.rseq_len = integer<uint32_t>(rseq, "len");
+  t.rseq_sig = integer<uint32_t>(rseq, "sig");
   opt(j, "clear_child_tid", t.clear_child_tid);
   opt(j, "comm", t.comm);
   seccomp_from(j, t);
@@ -227,12 +268,12 @@ json fd_json(const Fd& f) {
 
 Fd fd_from(const json& j) {
   Fd f;
-  f.fd = j.at("fd").get<int>();
+  f.fd = integer<int>(j, "fd");
   f.kind = enum_value(kFdKinds, j, "kind");
   f.path = j.at("path").get<std::string>();
-  f.flags = j.at("flags").get<int>();
+  f.flags = integer<int>(j, "flags");
   f.cloexec = j.at("cloexec").get<bool>();
-  f.pos = j.at("pos").get<uint64_t>();
+  f.pos = integer<uint64_t>(j, "pos");
   opt(j, "external", f.external);
   return f;
 }
@@ -247,8 +288,8 @@ json itimers_json(const std::vector<ITimer>& list) {
 std::vector<ITimer> itimers_from(const json& j) {
   std::vector<ITimer> out;
   for (const auto& t : j)
-    out.push_back(ITimer{t.at("which").get<int>(), t.at("value_ns").get<uint64_t>(),
-                         t.at("interval_ns").get<uint64_t>()});
+    out.push_back(ITimer{integer<int>(t, "which"), integer<uint64_t>(t, "value_ns"),
+                         integer<uint64_t>(t, "interval_ns")});
   return out;
 }
 
@@ -271,15 +312,15 @@ std::vector<PosixTimer> posix_timers_from(const json& j) {
   std::vector<PosixTimer> out;
   for (const auto& t : j) {
     PosixTimer p;
-    p.id = t.at("id").get<int>();
-    p.clock_id = t.at("clock_id").get<int>();
-    p.notify = t.at("notify").get<int>();
-    p.signo = t.at("signo").get<int>();
-    p.notify_tid = t.at("notify_tid").get<pid_t>();
-    p.sigev_value = t.at("sigev_value").get<uint64_t>();
-    p.value_ns = t.at("value_ns").get<uint64_t>();
-    p.interval_ns = t.at("interval_ns").get<uint64_t>();
-    p.overrun = t.at("overrun").get<int>();
+    p.id = integer<int>(t, "id");
+    p.clock_id = integer<int>(t, "clock_id");
+    p.notify = integer<int>(t, "notify");
+    p.signo = integer<int>(t, "signo");
+    p.notify_tid = integer<pid_t>(t, "notify_tid");
+    p.sigev_value = integer<uint64_t>(t, "sigev_value");
+    p.value_ns = integer<uint64_t>(t, "value_ns");
+    p.interval_ns = integer<uint64_t>(t, "interval_ns");
+    p.overrun = integer<int>(t, "overrun");
     out.push_back(p);
   }
   return out;
@@ -343,49 +384,49 @@ void ids_from(const json& j, const char* key, uint32_t (&out)[4]) {
   const json& a = j.at(key);
   if (!a.is_array() || a.size() != 4)
     throw Error("checkpoint model: key '" + std::string(key) + "' must hold 4 ids");
-  for (size_t i = 0; i < 4; ++i) out[i] = a[i].get<uint32_t>();
+  for (size_t i = 0; i < 4; ++i) out[i] = number<uint32_t>(a[i], key);
 }
 
 Process process_from(const json& j) {
   Process p;
-  p.pid = j.at("pid").get<pid_t>();
-  p.ppid = j.at("ppid").get<pid_t>();
-  p.pgid = j.at("pgid").get<pid_t>();
-  p.sid = j.at("sid").get<pid_t>();
+  p.pid = integer<pid_t>(j, "pid");
+  p.ppid = integer<pid_t>(j, "ppid");
+  p.pgid = integer<pid_t>(j, "pgid");
+  p.sid = integer<pid_t>(j, "sid");
   p.comm = j.at("comm").get<std::string>();
   p.zombie = j.at("zombie").get<bool>();
-  p.exit_status = j.at("exit_status").get<int>();
+  p.exit_status = integer<int>(j, "exit_status");
   for (const auto& t : j.at("threads")) p.threads.push_back(thread_from(t));
   for (const auto& v : j.at("vmas")) p.vmas.push_back(vma_from(v));
   p.pages_stream = j.at("pages_stream").get<std::string>();
   p.mm = mm_from(j.at("mm"));
   for (const auto& s : j.at("sigactions"))
     p.sigactions.push_back(SigAction{
-        s.at("signo").get<int>(), s.at("handler").get<uint64_t>(), s.at("flags").get<uint64_t>(),
-        s.at("restorer").get<uint64_t>(), s.at("mask").get<uint64_t>()});
+        integer<int>(s, "signo"), integer<uint64_t>(s, "handler"), integer<uint64_t>(s, "flags"),
+        integer<uint64_t>(s, "restorer"), integer<uint64_t>(s, "mask")});
   p.shared_pending = pending_from(j.at("shared_pending"));
   for (const auto& f : j.at("fds")) p.fds.push_back(fd_from(f));
   for (const auto& r : j.at("rlimits"))
-    p.rlimits.push_back(Rlimit{r.at("resource").get<int>(), r.at("soft").get<uint64_t>(),
-                               r.at("hard").get<uint64_t>()});
-  p.umask = j.at("umask").get<uint32_t>();
+    p.rlimits.push_back(Rlimit{integer<int>(r, "resource"), integer<uint64_t>(r, "soft"),
+                               integer<uint64_t>(r, "hard")});
+  p.umask = integer<uint32_t>(j, "umask");
   p.cwd = j.at("cwd").get<std::string>();
   p.root = j.at("root").get<std::string>();
-  p.personality = j.at("personality").get<uint64_t>();
+  p.personality = integer<uint64_t>(j, "personality");
   const json& sched = j.at("sched");
-  p.sched_policy = sched.at("policy").get<int>();
-  p.sched_priority = sched.at("priority").get<int>();
-  p.nice = sched.at("nice").get<int>();
+  p.sched_policy = integer<int>(sched, "policy");
+  p.sched_priority = integer<int>(sched, "priority");
+  p.nice = integer<int>(sched, "nice");
   ids_from(j, "uid", p.uid);
   ids_from(j, "gid", p.gid);
-  p.groups = j.at("groups").get<std::vector<uint32_t>>();
+  p.groups = integers<uint32_t>(j, "groups");
   const json& caps = j.at("caps");
-  p.cap_inheritable = caps.at("inheritable").get<uint64_t>();
-  p.cap_permitted = caps.at("permitted").get<uint64_t>();
-  p.cap_effective = caps.at("effective").get<uint64_t>();
-  p.cap_bounding = caps.at("bounding").get<uint64_t>();
-  p.cap_ambient = caps.at("ambient").get<uint64_t>();
-  p.securebits = j.at("securebits").get<uint32_t>();
+  p.cap_inheritable = integer<uint64_t>(caps, "inheritable");
+  p.cap_permitted = integer<uint64_t>(caps, "permitted");
+  p.cap_effective = integer<uint64_t>(caps, "effective");
+  p.cap_bounding = integer<uint64_t>(caps, "bounding");
+  p.cap_ambient = integer<uint64_t>(caps, "ambient");
+  p.securebits = integer<uint32_t>(j, "securebits");
   p.no_new_privs = j.at("no_new_privs").get<bool>();
   opt(j, "dumpable", p.dumpable);
   opt(j, "pdeath_signal", p.pdeath_signal);
@@ -407,8 +448,8 @@ TmpfsMount tmpfs_from(const json& j) {
   t.mount_options = j.at("mount_options").get<std::string>();
   t.fs_options = j.at("fs_options").get<std::string>();
   t.stream = j.at("stream").get<std::string>();
-  t.entries = j.at("entries").get<uint64_t>();
-  t.bytes = j.at("bytes").get<uint64_t>();
+  t.entries = integer<uint64_t>(j, "entries");
+  t.bytes = integer<uint64_t>(j, "bytes");
   return t;
 }
 
@@ -435,13 +476,13 @@ Checkpoint checkpoint_from_json(const json& j) {
     Checkpoint c;
     for (const auto& p : j.at("processes")) c.processes.push_back(process_from(p));
     for (const auto& s : j.at("shared_memory"))
-      c.shared_memory.push_back(SharedMemory{s.at("id").get<uint64_t>(),
-                                             s.at("size").get<uint64_t>(),
+      c.shared_memory.push_back(SharedMemory{integer<uint64_t>(s, "id"),
+                                             integer<uint64_t>(s, "size"),
                                              s.at("stream").get<std::string>()});
     // Images written before tmpfs contents were captured have no key: no mounts to fill.
     if (j.contains("tmpfs_mounts"))
       for (const auto& t : j.at("tmpfs_mounts")) c.tmpfs_mounts.push_back(tmpfs_from(t));
-    c.xsave_features = j.at("xsave_features").get<uint64_t>();
+    c.xsave_features = integer<uint64_t>(j, "xsave_features");
     if (j.contains("uts")) {
       const json& uts = j.at("uts");
       c.uts =

@@ -16,6 +16,7 @@
 
 #include "common/error.h"
 #include "common/file_util.h"
+#include "common/parse_number.h"
 #include "runtime/restore/restore_context.h"
 
 namespace ckpt::restore {
@@ -38,16 +39,21 @@ void capset(ProcessContext& ctx, uint64_t eff, uint64_t perm, uint64_t inh) {
 }
 
 uint64_t current_permitted(pid_t pid) {
-  for (const std::string& line :
-       split(read_file("/proc/" + std::to_string(pid) + "/status"), '\n')) {
-    if (line.rfind("CapPrm:", 0) == 0)
-      return std::stoull(std::string(trim(line.substr(7))), nullptr, 16);
+  std::string path = "/proc/" + std::to_string(pid) + "/status";
+  for (const std::string& line : split(read_file(path), '\n')) {
+    if (line.rfind("CapPrm:", 0) == 0) {
+      return with_context(path, [&] {
+        return parse_number<uint64_t>(trim(line.substr(7)), "CapPrm", NumberBase::hex);
+      });
+    }
   }
-  throw Error("no CapPrm in /proc/" + std::to_string(pid) + "/status");
+  throw Error("no CapPrm in " + path);
 }
 
 int last_cap() {
-  return std::stoi(std::string(trim(read_file("/proc/sys/kernel/cap_last_cap"))));
+  const std::string path = "/proc/sys/kernel/cap_last_cap";
+  std::string text = read_file(path);
+  return with_context(path, [&] { return parse_number<int>(trim(text), "cap_last_cap", 0, 63); });
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "common/error.h"
+#include "common/parse_number.h"
 #include "runtime/restore/restore_context.h"
 
 namespace ckpt::restore {
@@ -20,11 +21,14 @@ std::vector<int> list_fds(pid_t pid) {
   std::string path = "/proc/" + std::to_string(pid) + "/fd";
   DIR* dir = opendir(path.c_str());
   if (dir == nullptr) throw sys_error("open " + path);
-  std::vector<int> out;
+  std::vector<std::string> names;
   while (dirent* ent = readdir(dir)) {
-    if (ent->d_name[0] != '.') out.push_back(std::stoi(ent->d_name));
+    if (ent->d_name[0] != '.') names.emplace_back(ent->d_name);
   }
   closedir(dir);
+  std::vector<int> out;
+  for (const auto& name : names)
+    out.push_back(with_context(path, [&] { return parse_number<int>(name, "fd"); }));
   return out;
 }
 

@@ -14,6 +14,7 @@
 
 #include "common/error.h"
 #include "common/file_util.h"
+#include "common/parse_number.h"
 #include "runtime/restore/restore.h"
 #include "runtime/restore/restore_context.h"
 #include "runtime/task/proc.h"
@@ -33,9 +34,9 @@ std::map<pid_t, pid_t> find_stubs(pid_t init) {
     out[task::read_proc_status(host).innermost_pid()] = host;
     std::string path =
         "/proc/" + std::to_string(host) + "/task/" + std::to_string(host) + "/children";
-    for (const std::string& child : split(read_file(path), ' ')) {
-      if (!trim(child).empty()) todo.push_back(std::stoi(std::string(trim(child))));
-    }
+    std::string text = read_file(path);
+    for (pid_t child : with_context(path, [&] { return parse_numbers<pid_t>(text, "child pid"); }))
+      todo.push_back(child);
   }
   return out;
 }

@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "common/parse_number.h"
 #include "common/file_util.h"
 
 namespace ckpt::task {
@@ -10,11 +11,7 @@ namespace ckpt::task {
 namespace {
 
 uint32_t to_u32(const std::string& text, const std::string& where) {
-  if (text.empty() || text.size() > 10 || text.find_first_not_of("0123456789") != std::string::npos)
-    throw Error(where + ": '" + text + "' is not an id");
-  uint64_t v = std::stoull(text);
-  if (v > UINT32_MAX) throw Error(where + ": " + text + " is beyond 32 bits");
-  return static_cast<uint32_t>(v);
+  return parse_number<uint32_t>(text, where);
 }
 
 IdMap read_map(pid_t pid, const char* file) {

@@ -3,22 +3,12 @@
 #include <dirent.h>
 
 #include <algorithm>
-#include <sstream>
 
 #include "common/error.h"
 #include "common/file_util.h"
+#include "common/parse_number.h"
 
 namespace ckpt::task {
-
-namespace {
-std::vector<pid_t> parse_pids(const std::string& value) {
-  std::vector<pid_t> out;
-  std::istringstream in(value);
-  pid_t p;
-  while (in >> p) out.push_back(p);
-  return out;
-}
-}  // namespace
 
 ProcStatus parse_proc_status(const std::string& text) {
   ProcStatus st;
@@ -28,15 +18,15 @@ ProcStatus parse_proc_status(const std::string& text) {
     else if (key == "State" && !value.empty())
       st.state = value[0];
     else if (key == "Pid")
-      st.pid = std::stoi(value);
+      st.pid = parse_number<pid_t>(value, "status: Pid");
     else if (key == "Tgid")
-      st.tgid = std::stoi(value);
+      st.tgid = parse_number<pid_t>(value, "status: Tgid");
     else if (key == "PPid")
-      st.ppid = std::stoi(value);
+      st.ppid = parse_number<pid_t>(value, "status: PPid");
     else if (key == "NSpid")
-      st.nspid = parse_pids(value);
+      st.nspid = parse_numbers<pid_t>(value, "status: NSpid");
     else if (key == "NStgid")
-      st.nstgid = parse_pids(value);
+      st.nstgid = parse_numbers<pid_t>(value, "status: NStgid");
   });
   return st;
 }
@@ -45,19 +35,22 @@ ProcStatus read_proc_status(pid_t pid, pid_t tgid) {
   std::string path =
       tgid > 0 ? "/proc/" + std::to_string(tgid) + "/task/" + std::to_string(pid) + "/status"
                : "/proc/" + std::to_string(pid) + "/status";
-  return parse_proc_status(read_file(path));
+  std::string text = read_file(path);
+  return with_context(path, [&] { return parse_proc_status(text); });
 }
 
 std::vector<pid_t> list_threads(pid_t pid) {
   std::string path = "/proc/" + std::to_string(pid) + "/task";
   DIR* dir = opendir(path.c_str());
   if (dir == nullptr) throw sys_error("open " + path);
-  std::vector<pid_t> out;
+  std::vector<std::string> names;
   while (dirent* ent = readdir(dir)) {
-    if (ent->d_name[0] == '.') continue;
-    out.push_back(std::stoi(ent->d_name));
+    if (ent->d_name[0] != '.') names.emplace_back(ent->d_name);
   }
   closedir(dir);
+  std::vector<pid_t> out;
+  for (const auto& name : names)
+    out.push_back(with_context(path, [&] { return parse_number<pid_t>(name, "thread id"); }));
   std::sort(out.begin(), out.end());
   return out;
 }
