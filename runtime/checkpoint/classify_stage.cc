@@ -42,8 +42,9 @@ std::vector<SeenFd> read_all_fds(DumpContext& ctx, files::ClassifyEnv& env) {
   auto& procs = ctx.seized.processes();
   for (size_t i = 0; i < procs.size(); ++i) {
     if (procs[i].node.zombie) continue;  // no fds, no memory left
-    std::vector<FdFacts> facts = with_context(task_name(procs[i].node.pid, procs[i].node.comm),
-                                              [&] { return read_fd_facts(procs[i].node.host_pid); });
+    std::vector<FdFacts> facts =
+        with_context(task_name(procs[i].node.pid, procs[i].node.comm),
+                     [&] { return read_fd_facts(procs[i].node.host_pid); });
     for (FdFacts& f : facts) {
       env.pipes.add(f);
       seen.push_back({i, std::move(f)});

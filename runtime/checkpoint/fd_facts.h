@@ -28,10 +28,10 @@ struct FdFacts {
   dev_t rdev = 0;    // character devices
   ino_t ino = 0;
   dev_t dev = 0;
-  nlink_t nlink = 1;   // 0 for a deleted file
-  uint64_t size = 0;   // st_size
-  uint64_t blocks = 0; // st_blocks (512-byte units): what a sparse file really holds
-  uid_t uid = 0;       // owner as the dumper sees it
+  nlink_t nlink = 1;    // 0 for a deleted file
+  uint64_t size = 0;    // st_size
+  uint64_t blocks = 0;  // st_blocks (512-byte units): what a sparse file really holds
+  uid_t uid = 0;        // owner as the dumper sees it
   gid_t gid = 0;
   FdInfo info;
   std::string socket_family;  // for sockets: "unix", "tcp", "udp", ... or "" if unknown

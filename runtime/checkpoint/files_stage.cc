@@ -12,9 +12,8 @@ void files_stage(DumpContext& ctx) {
   for (size_t i = 0; i < ctx.files.size(); ++i) {
     const model::File& file = ctx.files[i];
     const files::Holder& first = ctx.descriptions[i].holders.at(0);
-    with_context("pid " + std::to_string(first.pid) + " fd " + std::to_string(first.fd), [&] {
-      files::handler(file.kind).dump(env, ctx.descriptions[i], file);
-    });
+    with_context("pid " + std::to_string(first.pid) + " fd " + std::to_string(first.fd),
+                 [&] { files::handler(file.kind).dump(env, ctx.descriptions[i], file); });
   }
   ctx.progress(Stage::memory);
 }

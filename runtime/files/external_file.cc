@@ -57,7 +57,8 @@ class ExternalFile final : public FileKindHandler {
     int slot = slot_number(file.stdio);
     if (slot < 0) throw Error("external file " + std::to_string(file.id) + " names no stdio");
     UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, env.init_host_pid, 0)));
-    if (!pidfd) throw sys_error("pidfd_open of the restore's init " + std::to_string(env.init_host_pid));
+    if (!pidfd)
+      throw sys_error("pidfd_open of the restore's init " + std::to_string(env.init_host_pid));
     long fd = ::syscall(SYS_pidfd_getfd, pidfd.get(), slot, 0);
     if (fd < 0) {
       throw Error("the container's " + file.stdio + " was given from outside (" + file.was +

@@ -18,9 +18,9 @@ const std::vector<const FileClassifier*>& classifiers() {
   // Order matters: stdio from outside first (a pipe or terminal is fine there and nowhere
   // else), then what is refused by what the link says, then the kinds reopened by path.
   static const std::vector<const FileClassifier*> order = {
-      &external_file(),     &refused_socket(), &refused_anon_inode(),  &refused_memfd(),
-      &refused_pipe(),      &refused_char_device(), &device_file(),    &ghost_file(),
-      &directory_file(),    &regular_file(),   &refused_other(),
+      &external_file(),  &refused_socket(),      &refused_anon_inode(), &refused_memfd(),
+      &refused_pipe(),   &refused_char_device(), &device_file(),        &ghost_file(),
+      &directory_file(), &regular_file(),        &refused_other(),
   };
   return order;
 }

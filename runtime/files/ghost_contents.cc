@@ -58,7 +58,8 @@ uint64_t copy_runs(int fd, const std::vector<model::DataRun>& runs, image::Strea
       ssize_t n = ::pread(fd, buffer.data(), want, static_cast<off_t>(at));
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) throw sys_error("read at offset " + std::to_string(at));
-      if (n == 0) throw Error("the file ended at offset " + std::to_string(at) + " inside its data");
+      if (n == 0)
+        throw Error("the file ended at offset " + std::to_string(at) + " inside its data");
       out.write(buffer.data(), static_cast<size_t>(n));
       done += static_cast<uint64_t>(n);
       total += static_cast<uint64_t>(n);

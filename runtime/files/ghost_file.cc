@@ -47,7 +47,8 @@ class GhostFile final : public FileKindHandler {
   }
 
   void dump(DumpEnv& env, const Description& d, const model::File& file) const override {
-    env.bytes_written += env.ghosts.dump(file.ghost_id, d.holders.at(0), env.writer, env.compression);
+    env.bytes_written +=
+        env.ghosts.dump(file.ghost_id, d.holders.at(0), env.writer, env.compression);
   }
 
   UniqueFd open(RestoreEnv& env, const model::File& file) const override {

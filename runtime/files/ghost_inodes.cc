@@ -57,7 +57,8 @@ Verdict GhostInodes::add(const Description& d, const std::string& path, uint64_t
   if (bytes_ + bytes > limit_) {
     return Verdict::refused("a deleted file holding " + mib(bytes) +
                             "; the contents of deleted open files are kept in the image only up "
-                            "to " + mib(limit_) + " in all (" + mib(bytes_ + bytes) +
+                            "to " +
+                            mib(limit_) + " in all (" + mib(bytes_ + bytes) +
                             " here); close it or truncate it before checkpointing");
   }
   bytes_ += bytes;
@@ -113,6 +114,20 @@ void GhostInodeSet::Inode::unlink() {
   linked = false;
 }
 
+UniqueFd GhostInodeSet::Inode::reopen(int flags) const {
+  // No O_NOFOLLOW: it would stay in the description's flags (F_GETFL shows it). The name was
+  // made by us with O_EXCL; checking the inode catches anything put in its place since.
+  UniqueFd fd(::openat(dir.get(), name.c_str(), flags));
+  if (!fd) throw sys_error("open deleted file " + path);
+  struct stat got {
+  }, want{};
+  if (::fstat(fd.get(), &got) != 0 || ::fstat(rw.get(), &want) != 0)
+    throw sys_error("stat " + path);
+  if (got.st_dev != want.st_dev || got.st_ino != want.st_ino)
+    throw Error("the recreated deleted file " + path + " was replaced while it was reopened");
+  return fd;
+}
+
 GhostInodeSet::Inode::~Inode() {
   if (linked) ::unlinkat(dir.get(), name.c_str(), 0);
 }
@@ -121,7 +136,8 @@ GhostInodeSet::GhostInodeSet(const std::vector<model::GhostFile>& ghosts,
                              const restore::ImageSource& image, int root) {
   for (const model::GhostFile& g : ghosts) {
     with_context("deleted file " + g.path, [&] {
-      if (!S_ISREG(g.mode)) throw Error("is not a regular file (mode " + std::to_string(g.mode) + ")");
+      if (!S_ISREG(g.mode))
+        throw Error("is not a regular file (mode " + std::to_string(g.mode) + ")");
       if (inodes_.count(g.id) != 0) throw Error("id " + std::to_string(g.id) + " is used twice");
       auto [dir, base] = split_path(g.path);
       auto inode = std::make_unique<Inode>();
@@ -147,25 +163,22 @@ GhostInodeSet::GhostInodeSet(const std::vector<model::GhostFile>& ghosts,
       if (::fchown(in.rw.get(), g.uid, g.gid) != 0)
         throw sys_error("chown to " + std::to_string(g.uid) + ":" + std::to_string(g.gid));
       if (::fchmod(in.rw.get(), g.mode & 07777) != 0) throw sys_error("chmod");
-      int ro = ::openat(in.dir.get(), in.name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-      if (ro < 0) throw sys_error("open it read-only");
-      in.ro.reset(ro);
+      in.ro = in.reopen(O_RDONLY | O_CLOEXEC);
     });
   }
 }
 
 const GhostInodeSet::Inode& GhostInodeSet::get(uint64_t id) const {
   auto it = inodes_.find(id);
-  if (it == inodes_.end()) throw Error("deleted file " + std::to_string(id) + " is not in the image");
+  if (it == inodes_.end())
+    throw Error("deleted file " + std::to_string(id) + " is not in the image");
   return *it->second;
 }
 
 UniqueFd GhostInodeSet::open(uint64_t id, int flags) const {
   const Inode& inode = get(id);
   if (!inode.linked) throw Error("deleted file " + inode.path + " was already unlinked again");
-  int fd = ::openat(inode.dir.get(), inode.name.c_str(), flags | O_NOFOLLOW);
-  if (fd < 0) throw sys_error("open deleted file " + inode.path);
-  return UniqueFd(fd);
+  return inode.reopen(flags);
 }
 
 int GhostInodeSet::map_fd(uint64_t id, bool writable) const {

@@ -92,6 +92,7 @@ class GhostInodeSet {
     std::string name;  // its name there while linked
     UniqueFd rw, ro;
     bool linked = false;
+    UniqueFd reopen(int flags) const;  // a new description of it, by its name
     void unlink();
     ~Inode();
   };

@@ -51,7 +51,6 @@ void seek_to(int fd, int flags, uint64_t pos, const std::string& what) {
     throw sys_error("lseek " + what + " to offset " + std::to_string(pos));
 }
 
-
 Verdict PathKind::capture(const Description& d, const ClassifyEnv& env, model::File& out) const {
   std::string path;
   if (std::optional<Verdict> refused = container_path_of(d.facts, env.root, path)) return *refused;

@@ -23,8 +23,7 @@ bool is_tty(dev_t rdev) {
 
 class Socket final : public FileClassifier {
  public:
-  std::optional<Verdict> classify(const Description& d, ClassifyEnv&,
-                                  model::File&) const override {
+  std::optional<Verdict> classify(const Description& d, ClassifyEnv&, model::File&) const override {
     if (!starts_with(d.facts.link, "socket:")) return std::nullopt;
     const std::string& family = d.facts.socket_family;
     std::string what = family.empty() ? "sockets" : family + " sockets";
@@ -34,8 +33,7 @@ class Socket final : public FileClassifier {
 
 class AnonInode final : public FileClassifier {
  public:
-  std::optional<Verdict> classify(const Description& d, ClassifyEnv&,
-                                  model::File&) const override {
+  std::optional<Verdict> classify(const Description& d, ClassifyEnv&, model::File&) const override {
     if (!starts_with(d.facts.link, "anon_inode:")) return std::nullopt;
     std::string kind = d.facts.link.substr(std::string("anon_inode:").size());
     if (!kind.empty() && kind.front() == '[' && kind.back() == ']')
@@ -48,8 +46,7 @@ class AnonInode final : public FileClassifier {
 
 class Memfd final : public FileClassifier {
  public:
-  std::optional<Verdict> classify(const Description& d, ClassifyEnv&,
-                                  model::File&) const override {
+  std::optional<Verdict> classify(const Description& d, ClassifyEnv&, model::File&) const override {
     if (!starts_with(d.facts.link, "/memfd:")) return std::nullopt;
     return Verdict::refused("memfd files are not supported yet; close it before checkpointing");
   }
@@ -71,8 +68,7 @@ class Pipe final : public FileClassifier {
 // Character devices other than the memory devices device_file.cc reopens.
 class CharDevice final : public FileClassifier {
  public:
-  std::optional<Verdict> classify(const Description& d, ClassifyEnv&,
-                                  model::File&) const override {
+  std::optional<Verdict> classify(const Description& d, ClassifyEnv&, model::File&) const override {
     if (!S_ISCHR(d.facts.mode)) return std::nullopt;
     if (is_tty(d.facts.rdev))
       return Verdict::refused("terminals are supported only as stdin/stdout/stderr");
@@ -86,8 +82,7 @@ class CharDevice final : public FileClassifier {
 // with O_PATH|O_NOFOLLOW, other memory devices...).
 class Other final : public FileClassifier {
  public:
-  std::optional<Verdict> classify(const Description& d, ClassifyEnv&,
-                                  model::File&) const override {
+  std::optional<Verdict> classify(const Description& d, ClassifyEnv&, model::File&) const override {
     if (S_ISCHR(d.facts.mode)) {
       return Verdict::refused("character device " + std::to_string(major(d.facts.rdev)) + ":" +
                               std::to_string(minor(d.facts.rdev)) + " cannot be checkpointed");

@@ -49,10 +49,10 @@ struct DataRun {
 // The inode of a deleted, still open regular file ("ghost file"): not reachable by any path, so
 // its contents are kept in the image, once for all descriptions open on it (and mappings of it).
 struct GhostFile {
-  uint64_t id = 0;    // > 0
-  std::string path;   // the path it had inside the container, without " (deleted)"
-  uint64_t size = 0;  // st_size
-  uint32_t mode = 0;  // st_mode (type and permission bits)
+  uint64_t id = 0;            // > 0
+  std::string path;           // the path it had inside the container, without " (deleted)"
+  uint64_t size = 0;          // st_size
+  uint32_t mode = 0;          // st_mode (type and permission bits)
   uint32_t uid = 0, gid = 0;  // owner as the host sees it
   std::string stream;         // image stream: the bytes of `runs`, back to back
   std::vector<DataRun> runs;  // ascending, non-overlapping, within size

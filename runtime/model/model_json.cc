@@ -1,8 +1,9 @@
 // JSON form of the checkpoint model. Enums are written as their names so `image inspect` output
 // reads well; binary strings (siginfo) are lowercase hex. A File's own fields are written by the
-// handler of its kind (runtime/files/file_kinds.h), so a new kind brings its JSON along. Reading is strict about types (a
-// wrong-typed or missing key is an error naming the key) so a tampered body is refused rather
-// than silently defaulted; keys added later are optional so older images still read.
+// handler of its kind (runtime/files/file_kinds.h), so a new kind brings its JSON along. Reading is
+// strict about types (a wrong-typed or missing key is an error naming the key) so a tampered body
+// is refused rather than silently defaulted; keys added later are optional so older images still
+// read.
 #include "runtime/model/model_json.h"
 
 #include <array>
@@ -283,9 +284,8 @@ void legacy_fds_from(const json& list, Process& p, std::vector<File>& files) {
       f.kind = kind == "regular" ? FileKind::regular : FileKind::directory;
       f.path = j.at("path").get<std::string>();
     } else {
-      throw Error("checkpoint model: fd " + std::to_string(j.at("fd").get<int>()) +
-                  " of pid " + std::to_string(p.pid) + " is of kind '" + kind +
-                  "', which was never restorable");
+      throw Error("checkpoint model: fd " + std::to_string(j.at("fd").get<int>()) + " of pid " +
+                  std::to_string(p.pid) + " is of kind '" + kind + "', which was never restorable");
     }
     files.push_back(f);
     p.fds.push_back(Fd{j.at("fd").get<int>(), f.id, j.at("cloexec").get<bool>()});

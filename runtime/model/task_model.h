@@ -185,9 +185,9 @@ struct UtsNames {
 struct Checkpoint {
   std::vector<Process> processes;  // parents before children (restore order)
   std::vector<SharedMemory> shared_memory;
-  std::vector<File> files;            // open file descriptions, referenced by Process::fds
+  std::vector<File> files;             // open file descriptions, referenced by Process::fds
   std::vector<GhostFile> ghost_files;  // deleted files' contents, referenced by files and VMAs
-  uint64_t xsave_features = 0;  // XCR0 of the dumping host: restore refuses if not a subset
+  uint64_t xsave_features = 0;         // XCR0 of the dumping host: restore refuses if not a subset
   // Absent when the container had no UTS namespace of its own (then it used the host's).
   std::optional<UtsNames> uts;
   bool operator==(const Checkpoint&) const = default;

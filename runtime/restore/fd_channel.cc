@@ -49,8 +49,8 @@ void make_room_for(ProcessContext& ctx, int fd) {
 
 FdChannel::FdChannel(ProcessContext& ctx, int above) : ctx_(ctx) {
   uint64_t addr = ctx.scratch();
-  ctx.remote.check("socketpair (fd channel)", SYS_socketpair, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC,
-                   0, addr);
+  ctx.remote.check("socketpair (fd channel)", SYS_socketpair, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0,
+                   addr);
   int ends[2];
   ctx.memory.read(addr, ends, sizeof ends);
 
@@ -96,8 +96,8 @@ int FdChannel::send(int local) {
   r.msg.msg_controllen = sizeof r.control;
   ctx_.put(&r, sizeof r);
   // MSG_DONTWAIT: the datagram is already queued; if it were not, fail instead of hanging.
-  ctx_.remote.check("recvmsg (fd channel)", SYS_recvmsg, remote_,
-                    base + offsetof(RemoteRecv, msg), MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+  ctx_.remote.check("recvmsg (fd channel)", SYS_recvmsg, remote_, base + offsetof(RemoteRecv, msg),
+                    MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
   ctx_.memory.read(base, &r, sizeof r);
   if (r.msg.msg_flags & MSG_CTRUNC) throw Error("the fd sent to the stub was cut off (MSG_CTRUNC)");
   r.msg.msg_control = r.control;  // parse our copy

@@ -21,7 +21,8 @@ void check_references(const model::Checkpoint& checkpoint) {
       throw Error("image: open file id " + std::to_string(f.id) + " is zero or used twice");
     if (f.kind == model::FileKind::ghost && ghosts.count(f.ghost_id) == 0)
       throw Error("image: open file " + std::to_string(f.id) + " (" + f.path +
-                  ") names deleted file " + std::to_string(f.ghost_id) + ", which it does not hold");
+                  ") names deleted file " + std::to_string(f.ghost_id) +
+                  ", which it does not hold");
   }
   for (const model::Process& p : checkpoint.processes) {
     for (const model::Fd& fd : p.fds) {

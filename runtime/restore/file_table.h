@@ -35,7 +35,9 @@ class FileTable {
   // The restorer's fd of description `file_id`; throws if the image has no such file.
   int fd(uint64_t file_id) const;
   // An fd of deleted file `ghost_id` to map: read-write for writable shared mappings.
-  int ghost_fd(uint64_t ghost_id, bool writable) const { return ghosts_.map_fd(ghost_id, writable); }
+  int ghost_fd(uint64_t ghost_id, bool writable) const {
+    return ghosts_.map_fd(ghost_id, writable);
+  }
 
  private:
   files::GhostInodeSet ghosts_;

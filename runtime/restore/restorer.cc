@@ -1,12 +1,11 @@
 // restore_tree(): the restore of a process tree read as a list of stages. The stubs already
 // exist (run_stub); the open file descriptions are made once for all (file_table.h); then each
 // stub is seized and turned into its dumped process:
-//   code area -> fd channel -> address space (vdso, unmap, map, fill) -> mm fields -> files -> signal
-//   actions -> process state -> pending signals ->
-//   threads (created by the leader, each given its own state, seccomp filters, credentials and
-//   registers) -> timers -> leader's seccomp filters -> leader's credentials (the last
-//   privileged step) -> leader's registers and mask (last, from the final syscall-exit stop,
-//   which also unmaps the code area).
+//   code area -> fd channel -> address space (vdso, unmap, map, fill) -> mm fields -> files ->
+//   signal actions -> process state -> pending signals -> threads (created by the leader, each
+//   given its own state, seccomp filters, credentials and registers) -> timers -> leader's seccomp
+//   filters -> leader's credentials (the last privileged step) -> leader's registers and mask
+//   (last, from the final syscall-exit stop, which also unmaps the code area).
 // Every task stays stopped and attached until RestoredTree::resume().
 #include <signal.h>
 #include <sys/wait.h>

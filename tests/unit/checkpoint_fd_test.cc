@@ -258,9 +258,9 @@ TEST(CheckpointFd, StdioSlotIsTheLowestStdioHolder) {
 }
 
 TEST(CheckpointFd, EveryKindHasAHandlerFoundByItsName) {
-  for (model::FileKind k : {model::FileKind::regular, model::FileKind::directory,
-                            model::FileKind::device, model::FileKind::ghost,
-                            model::FileKind::external}) {
+  for (model::FileKind k :
+       {model::FileKind::regular, model::FileKind::directory, model::FileKind::device,
+        model::FileKind::ghost, model::FileKind::external}) {
     const files::FileKindHandler& h = files::handler(k);
     EXPECT_EQ(h.kind(), k);
     EXPECT_EQ(files::handler_named(h.name()), &h);

@@ -1,6 +1,6 @@
 // Grouping fds into open file descriptions (checkpoint/file_identity.h) with a fake kcmp: the
-// groups match the descriptions, and kcmp is only asked about fds on the same inode, against
-// one representative per description.
+// groups match the descriptions, kcmp is only asked about fds on the same inode, against one
+// representative per description, and O(log n) times per fd.
 #include "runtime/checkpoint/file_identity.h"
 
 #include <gtest/gtest.h>
@@ -11,15 +11,17 @@
 namespace ckpt::checkpoint {
 namespace {
 
-// Knows which description each (pid, fd) is, and records what it was asked.
+// Knows which description each (pid, fd) is (its number stands for the kernel's file pointer,
+// which kcmp orders by), and records what it was asked.
 class FakeIdentity final : public FileIdentity {
  public:
   std::map<std::pair<pid_t, int>, int> description;
   std::vector<std::pair<FdRef, FdRef>> asked;
 
-  bool same_description(const FdRef& a, const FdRef& b) override {
+  int compare(const FdRef& a, const FdRef& b) override {
     asked.push_back({a, b});
-    return description.at({a.host_pid, a.fd}) == description.at({b.host_pid, b.fd});
+    int x = description.at({a.host_pid, a.fd}), y = description.at({b.host_pid, b.fd});
+    return x < y ? -1 : x > y ? 1 : 0;
   }
 };
 
@@ -57,6 +59,27 @@ TEST(FileIdentity, KcmpOnlyWithinAnInodeAndAgainstRepresentatives) {
   }
   // One comparison per later holder: 4 descriptions x 4 more holders.
   EXPECT_EQ(kernel.asked.size(), 16u);
+}
+
+TEST(FileIdentity, ManyDescriptionsOnOneInodeCostLogarithmicComparisons) {
+  // 4096 eventfds share the anon_inode inode; each is its own description, opened in an order
+  // unrelated to the kernel's, and then each is dup'd once.
+  FakeIdentity kernel;
+  std::vector<FdRef> fds;
+  const int n = 4096;
+  for (int i = 0; i < n; ++i) {
+    kernel.description[{1, i}] = (i * 2654435761u) % 1000003;  // scrambled kernel order
+    kernel.description[{1, n + i}] = kernel.description[{1, i}];
+    fds.push_back(fd(1, i, 9));
+  }
+  for (int i = 0; i < n; ++i) fds.push_back(fd(1, n + i, 9));
+  std::vector<size_t> g = group_descriptions(fds, kernel);
+  for (int i = 0; i < n; ++i) {
+    EXPECT_EQ(g[i], static_cast<size_t>(i));
+    EXPECT_EQ(g[n + i], static_cast<size_t>(i)) << "the dup of fd " << i;
+  }
+  // 2n fds, at most log2(n) + 1 = 13 comparisons each.
+  EXPECT_LE(kernel.asked.size(), static_cast<size_t>(2 * n * 13));
 }
 
 TEST(FileIdentity, SameInodeNumberOnAnotherDeviceIsAnotherFile) {

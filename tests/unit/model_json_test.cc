@@ -101,14 +101,18 @@ Checkpoint sample() {
   p.fds.push_back(Fd{5, 2, false});
   p.fds.push_back(Fd{6, 4, false});
   p.fds.push_back(Fd{7, 5, true});
-  c.files.push_back(File{.id = 1, .kind = FileKind::external, .flags = 2, .stdio = "stdin",
-                         .was = "/dev/pts/3"});
-  c.files.push_back(File{.id = 2, .kind = FileKind::regular, .flags = 02101, .pos = 4096,
-                         .path = "/data/log"});
+  c.files.push_back(
+      File{.id = 1, .kind = FileKind::external, .flags = 2, .stdio = "stdin", .was = "/dev/pts/3"});
+  c.files.push_back(
+      File{.id = 2, .kind = FileKind::regular, .flags = 02101, .pos = 4096, .path = "/data/log"});
   c.files.push_back(
       File{.id = 3, .kind = FileKind::directory, .flags = 0200000, .pos = 77, .path = "/etc"});
-  c.files.push_back(File{.id = 4, .kind = FileKind::ghost, .flags = 02, .pos = 1 << 20,
-                         .path = "/tmp/gone", .ghost_id = 1});
+  c.files.push_back(File{.id = 4,
+                         .kind = FileKind::ghost,
+                         .flags = 02,
+                         .pos = 1 << 20,
+                         .path = "/tmp/gone",
+                         .ghost_id = 1});
   c.files.push_back(File{.id = 5, .kind = FileKind::device, .flags = 02, .path = "/dev/null"});
   c.ghost_files.push_back(GhostFile{.id = 1,
                                     .path = "/tmp/gone",
@@ -244,11 +248,20 @@ TEST(ModelJson, OldImagesWithPerFdRecordsBecomeOneFilePerFd) {
   j.erase("files");
   j.erase("ghost_files");
   for (auto& p : j["processes"]) {
-    p["fds"] = nlohmann::json::array(
-        {{{"fd", 1}, {"kind", "pipe"}, {"path", "external:stdout"}, {"flags", 1},
-          {"cloexec", false}, {"pos", 0}, {"external", "stdout"}},
-         {{"fd", 3}, {"kind", "regular"}, {"path", "/data/log"}, {"flags", 02101},
-          {"cloexec", true}, {"pos", 4096}, {"external", ""}}});
+    p["fds"] = nlohmann::json::array({{{"fd", 1},
+                                       {"kind", "pipe"},
+                                       {"path", "external:stdout"},
+                                       {"flags", 1},
+                                       {"cloexec", false},
+                                       {"pos", 0},
+                                       {"external", "stdout"}},
+                                      {{"fd", 3},
+                                       {"kind", "regular"},
+                                       {"path", "/data/log"},
+                                       {"flags", 02101},
+                                       {"cloexec", true},
+                                       {"pos", 4096},
+                                       {"external", ""}}});
     for (auto& v : p["vmas"]) v.erase("ghost_id");
   }
   Checkpoint back = checkpoint_from_json(j);
