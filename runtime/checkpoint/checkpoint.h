@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "image/image.h"
-#include "runtime/checkpoint/fd_classify.h"
+#include "runtime/checkpoint/fd_facts.h"
 #include "runtime/checkpoint/mount_table.h"
 #include "runtime/checkpoint/tree.h"
 #include "runtime/model/task_model.h"
@@ -57,7 +57,7 @@ struct DumpOptions {
   // every thread is seized, while the cgroup is still frozen, the worst moment to fail), so a
   // test can prove each failure leaves the container running and no image behind.
   std::optional<Stage> fail_at_stage;
-  // Regular files the runtime gave the container as stdio (see classify_fd).
+  // Regular files the runtime gave the container as stdio (runtime/files/external_file.cc).
   std::vector<FileId> external_stdio;
   // The mount table the container started with (recorded at run and restore): the `namespaces`
   // stage refuses whatever changed since. Required when the container has its own mount

@@ -21,7 +21,7 @@ void enter(const DumpContext& ctx, Stage stage) {
 model::Checkpoint dump_container(SeizedContainer& seized, image::ImageWriter& writer,
                                  const DumpOptions& options) {
   return with_context("checkpoint", [&] {
-    DumpContext ctx{seized, writer, options, read_root(seized.init_host_pid()), {}, {}, {}, 0};
+    DumpContext ctx{seized, writer, options, read_root(seized.init_host_pid())};
     ctx.processes.resize(seized.processes().size());
 
     enter(ctx, Stage::classify);
@@ -37,6 +37,7 @@ model::Checkpoint dump_container(SeizedContainer& seized, image::ImageWriter& wr
 
     enter(ctx, Stage::memory);
     memory_stage(ctx);
+    files_stage(ctx);  // bulk bytes like memory: reported as part of that stage
 
     enter(ctx, Stage::assemble);
     model::Checkpoint cp;
@@ -44,6 +45,8 @@ model::Checkpoint dump_container(SeizedContainer& seized, image::ImageWriter& wr
     cp.shared_memory = std::move(ctx.shared_memory);
     cp.uts = std::move(ctx.uts);
     cp.tmpfs_mounts = std::move(ctx.tmpfs_mounts);
+    cp.files = std::move(ctx.files);
+    cp.ghost_files = ctx.ghosts.take();
     cp.xsave_features = task::xsave_features();
     return cp;
   });

@@ -11,6 +11,8 @@
 #include "image/image.h"
 #include "runtime/checkpoint/checkpoint.h"
 #include "runtime/checkpoint/tmpfs_dump.h"
+#include "runtime/files/file_kind.h"
+#include "runtime/files/ghost_inodes.h"
 #include "runtime/model/task_model.h"
 #include "runtime/task/gadgets.h"
 
@@ -24,6 +26,10 @@ struct DumpContext {
   std::vector<model::Process> processes;
   std::vector<model::SharedMemory> shared_memory;
   std::optional<model::UtsNames> uts;
+  // Open file descriptions (classify_stage), with their holders: descriptions[i] is files[i].
+  std::vector<model::File> files;
+  std::vector<files::Description> descriptions;
+  files::GhostInodes ghosts;  // deleted files among them, one per inode
   uint64_t bytes_written = 0;
   // The code each guarded injection returns through, found once per mapped file.
   task::GadgetFinder gadgets;
@@ -49,12 +55,16 @@ void filesystems_stage(DumpContext& ctx);
 void task_state_stage(DumpContext& ctx);
 // Stage `memory`: page streams and shared objects.
 void memory_stage(DumpContext& ctx);
+// The bulk state of open files (deleted files' contents), run within stage `memory`.
+void files_stage(DumpContext& ctx);
 
 // Throws the one line a refusing stage ends with: "cannot checkpoint: <first problem> (and N
 // more problems)". Returns when `problems` is empty.
 void refuse_if_any(const std::vector<std::string>& problems);
 
-// Reads and classifies the mappings of host pid `pid` (smaps). Throws on the first refusal.
-std::vector<model::Vma> read_vmas(pid_t pid, const std::string& root);
+// Reads and classifies the mappings of host pid `pid` (smaps), resolving mappings of deleted
+// files among `ghosts`. Throws on the first refusal.
+std::vector<model::Vma> read_vmas(pid_t pid, const std::string& root,
+                                  const files::GhostInodes& ghosts);
 
 }  // namespace ckpt::checkpoint

@@ -79,8 +79,9 @@ void memory_stage(DumpContext& ctx) {
   // Every process's VMAs first: an object's size depends on the mappings of all its sharers.
   std::map<uint64_t, SharedSource> shared;
   for (size_t i = 0; i < procs.size(); ++i) {
-    with_context(task_name(procs[i].node.pid, procs[i].node.comm),
-                 [&] { ctx.processes[i].vmas = read_vmas(procs[i].node.host_pid, ctx.root); });
+    with_context(task_name(procs[i].node.pid, procs[i].node.comm), [&] {
+      ctx.processes[i].vmas = read_vmas(procs[i].node.host_pid, ctx.root, ctx.ghosts);
+    });
     for (const model::Vma& v : ctx.processes[i].vmas) {
       if (v.kind == model::VmaKind::anonymous_shared && !shared.count(v.shared_id))
         shared[v.shared_id] = SharedSource{procs[i].node.host_pid, v.start, v.end};

@@ -84,7 +84,8 @@ std::string container_path(const std::string& host_path, const std::string& root
   return {};
 }
 
-model::Vma classify_vma(const SmapsEntry& entry, const std::string& root) {
+model::Vma classify_vma(const SmapsEntry& entry, const std::string& root,
+                        const GhostLookup& ghosts) {
   const task::MapEntry& m = entry.map;
   model::Vma v;
   v.start = m.start;
@@ -150,8 +151,18 @@ model::Vma classify_vma(const SmapsEntry& entry, const std::string& root) {
   if (starts_with(m.name, "/SYSV"))
     throw refuse(m, "System V shared memory is not supported yet; detach it (shmdt) first");
   if (starts_with(m.name, "/memfd:")) throw refuse(m, "memfd mappings are not supported yet");
-  if (ends_with(m.name, kDeleted))
-    throw refuse(m, "the mapped file was deleted, it cannot be mapped again at restore");
+  if (ends_with(m.name, kDeleted)) {
+    uint64_t ghost = ghosts ? ghosts(m.dev_major, m.dev_minor, m.inode) : 0;
+    if (ghost == 0) {
+      throw refuse(m,
+                   "the mapped file was deleted and no fd of the container holds it open, so its "
+                   "contents cannot be saved; keep it open or unmap it before checkpointing");
+    }
+    v.path = container_path(m.name.substr(0, m.name.size() - kDeleted.size()), root);
+    v.ghost_id = ghost;
+    v.kind = m.shared ? model::VmaKind::file_shared : model::VmaKind::file_private;
+    return v;
+  }
   if (m.name.empty() || m.name.front() != '/') throw refuse(m, "file mapping without a path");
 
   v.path = container_path(m.name, root);

@@ -3,6 +3,8 @@
 // of a VMA are found later (pagemap.h).
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -25,8 +27,15 @@ std::vector<SmapsEntry> parse_smaps(const std::string& text);
 // below the container's root (not reachable from inside).
 std::string container_path(const std::string& host_path, const std::string& root);
 
+// The deleted file (GhostFile id) an fd of the container holds open on the inode a mapping
+// names (device major:minor, inode as /proc/PID/maps shows them), or 0.
+using GhostLookup = std::function<uint64_t(unsigned dev_major, unsigned dev_minor, uint64_t ino)>;
+
 // Classifies one mapping. Throws ckpt::Error whose message says what the mapping is and why it
-// cannot be dumped (the caller prefixes the task); runs are left empty.
-model::Vma classify_vma(const SmapsEntry& entry, const std::string& root);
+// cannot be dumped (the caller prefixes the task); runs are left empty. A mapping of a deleted
+// file is captured only when `ghosts` finds the file held open (its contents are then in the
+// image anyway): it maps that ghost again at restore.
+model::Vma classify_vma(const SmapsEntry& entry, const std::string& root,
+                        const GhostLookup& ghosts = {});
 
 }  // namespace ckpt::checkpoint

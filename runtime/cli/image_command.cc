@@ -1,9 +1,11 @@
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
 #include "image/image.h"
 #include "runtime/cli/command.h"
 #include "runtime/container/progress.h"
+#include "runtime/files/file_kinds.h"
 #include "runtime/model/model_json.h"
 
 namespace ckpt::cli {
@@ -36,6 +38,30 @@ std::string timers_summary(const model::Process& p) {
   return out;
 }
 
+// The open file descriptions, each with every fd holding it ("PID:FD"): fds that share one
+// description (dup, fork, SCM_RIGHTS) share its offset and flags.
+void print_files(const model::Checkpoint& checkpoint) {
+  if (checkpoint.files.empty()) return;
+  std::map<uint64_t, std::string> holders;
+  for (const model::Process& p : checkpoint.processes) {
+    for (const model::Fd& fd : p.fds) {
+      std::string& h = holders[fd.file];
+      if (!h.empty()) h += " ";
+      h += std::to_string(p.pid) + ":" + std::to_string(fd.fd) + (fd.cloexec ? "e" : "");
+    }
+  }
+  std::printf("\n%-5s %-9s %-26s %-10s %-32s %s\n", "FILE", "KIND", "FLAGS", "POS", "HOLDERS",
+              "WHAT");
+  for (const model::File& f : checkpoint.files) {
+    const files::FileKindHandler& h = files::handler(f.kind);
+    std::printf("#%-4llu %-9s %-26s %-10llu %-32s %s\n", static_cast<unsigned long long>(f.id),
+                h.name(), files::flags_text(f.flags).c_str(),
+                static_cast<unsigned long long>(f.pos), holders[f.id].c_str(),
+                h.describe(f, checkpoint).c_str());
+  }
+  std::printf("(holders PID:FD, e = close-on-exec)\n");
+}
+
 void print_inspection(const image::ImageReader& reader) {
   const auto& m = reader.manifest();
   const auto& body = reader.body();
@@ -63,7 +89,7 @@ void print_inspection(const image::ImageReader& reader) {
     std::string fds;
     for (const model::Fd& fd : p.fds) {
       if (!fds.empty()) fds += " ";
-      fds += std::to_string(fd.fd) + ":" + (fd.external.empty() ? fd.path : fd.external);
+      fds += std::to_string(fd.fd) + ":#" + std::to_string(fd.file);
     }
     std::printf("%-7d %-7d %-7d %-7d %-16s %-7zu %-6zu %-10llu %s\n", p.pid, p.ppid, p.pgid, p.sid,
                 p.comm.c_str(), p.threads.size(), p.vmas.size(),
@@ -73,6 +99,7 @@ void print_inspection(const image::ImageReader& reader) {
     if (!p.itimers.empty() || !p.posix_timers.empty())
       std::printf("%-7s timers: %s\n", "", timers_summary(p).c_str());
   }
+  print_files(checkpoint);
   if (checkpoint.tmpfs_mounts.empty()) return;
   std::printf("\n%-20s %-8s %-10s %-10s %s\n", "TMPFS", "ENTRIES", "DATA", "STREAM", "OPTIONS");
   for (const model::TmpfsMount& t : checkpoint.tmpfs_mounts) {

@@ -1,7 +1,9 @@
 // JSON form of the checkpoint model. Enums are written as their names so `image inspect` output
-// reads well; binary strings (siginfo) are lowercase hex. Reading is strict about types (a
-// wrong-typed or missing key is an error naming the key) so a tampered body is refused rather
-// than silently defaulted; keys added later are optional so older images still read.
+// reads well; binary strings (siginfo) are lowercase hex. A File's own fields are written by the
+// handler of its kind (runtime/files/file_kinds.h), so a new kind brings its JSON along. Reading is
+// strict about types (a wrong-typed or missing key is an error naming the key) so a tampered body
+// is refused rather than silently defaulted; keys added later are optional so older images still
+// read.
 #include "runtime/model/model_json.h"
 
 #include <array>
@@ -11,6 +13,7 @@
 #include <utility>
 
 #include "common/error.h"
+#include "runtime/files/file_kinds.h"
 
 namespace ckpt::model {
 
@@ -28,14 +31,6 @@ constexpr std::array<std::pair<VmaKind, const char*>, 7> kVmaKinds = {{
     {VmaKind::vdso, "vdso"},
     {VmaKind::vvar, "vvar"},
     {VmaKind::vsyscall, "vsyscall"},
-}};
-
-constexpr std::array<std::pair<FdKind, const char*>, 5> kFdKinds = {{
-    {FdKind::regular, "regular"},
-    {FdKind::directory, "directory"},
-    {FdKind::tty, "tty"},
-    {FdKind::pipe, "pipe"},
-    {FdKind::unsupported, "unsupported"},
 }};
 
 template <typename E, size_t N>
@@ -83,7 +78,6 @@ std::string from_hex(const std::string& hex) {
   return out;
 }
 
-// Reads key into out if present (optional keys keep their default).
 // An integer of the body, range-checked: nlohmann's get<int>() would wrap 99999999999 and
 // truncate 3.5 without a word. Same wording as common/parse_number.h.
 template <std::integral T>
@@ -150,6 +144,7 @@ json vma_json(const Vma& v) {
           {"path", v.path},
           {"offset", v.offset},
           {"shared_id", v.shared_id},
+          {"ghost_id", v.ghost_id},
           {"runs", runs}};
 }
 
@@ -164,6 +159,7 @@ Vma vma_from(const json& j) {
   opt(j, "path", v.path);
   opt(j, "offset", v.offset);
   opt(j, "shared_id", v.shared_id);
+  opt(j, "ghost_id", v.ghost_id);
   for (const auto& r : j.at("runs")) {
     if (!r.is_array() || r.size() != 2)
       throw Error("checkpoint model: a page run must be [start, npages]");
@@ -257,25 +253,83 @@ Thread thread_from(const json& j) {
 }
 
 json fd_json(const Fd& f) {
-  return {{"fd", f.fd},
-          {"kind", enum_name(kFdKinds, f.kind)},
-          {"path", f.path},
-          {"flags", f.flags},
-          {"cloexec", f.cloexec},
-          {"pos", f.pos},
-          {"external", f.external}};
+  return {{"fd", f.fd}, {"file", f.file}, {"cloexec", f.cloexec}};
 }
 
 Fd fd_from(const json& j) {
-  Fd f;
-  f.fd = integer<int>(j, "fd");
-  f.kind = enum_value(kFdKinds, j, "kind");
-  f.path = j.at("path").get<std::string>();
+  return Fd{integer<int>(j, "fd"), integer<uint64_t>(j, "file"), j.at("cloexec").get<bool>()};
+}
+
+// Common fields here, the kind's own through its handler (runtime/files/).
+json file_json(const File& f) {
+  const files::FileKindHandler& h = files::handler(f.kind);
+  json out = {{"id", f.id}, {"kind", h.name()}, {"flags", f.flags}, {"pos", f.pos}};
+  h.to_json(f, out);
+  return out;
+}
+
+File file_from(const json& j) {
+  File f;
+  f.id = integer<uint64_t>(j, "id");
+  std::string kind = j.at("kind").get<std::string>();
+  const files::FileKindHandler* h = files::handler_named(kind);
+  if (h == nullptr) throw Error("checkpoint model: key 'kind': unknown file kind '" + kind + "'");
+  f.kind = h->kind();
   f.flags = integer<int>(j, "flags");
-  f.cloexec = j.at("cloexec").get<bool>();
   f.pos = integer<uint64_t>(j, "pos");
-  opt(j, "external", f.external);
+  h->from_json(j, f);
   return f;
+}
+
+json ghost_json(const GhostFile& g) {
+  json runs = json::array();
+  for (const DataRun& r : g.runs) runs.push_back({r.offset, r.length});
+  return {{"id", g.id},   {"path", g.path}, {"size", g.size},     {"mode", g.mode},
+          {"uid", g.uid}, {"gid", g.gid},   {"stream", g.stream}, {"runs", runs}};
+}
+
+GhostFile ghost_from(const json& j) {
+  GhostFile g;
+  g.id = integer<uint64_t>(j, "id");
+  g.path = j.at("path").get<std::string>();
+  g.size = integer<uint64_t>(j, "size");
+  g.mode = integer<uint32_t>(j, "mode");
+  g.uid = integer<uint32_t>(j, "uid");
+  g.gid = integer<uint32_t>(j, "gid");
+  g.stream = j.at("stream").get<std::string>();
+  for (const auto& r : j.at("runs")) {
+    if (!r.is_array() || r.size() != 2)
+      throw Error("checkpoint model: a data run must be [offset, length]");
+    g.runs.push_back(DataRun{number<uint64_t>(r[0], "runs"), number<uint64_t>(r[1], "runs")});
+  }
+  return g;
+}
+
+// Images written before open file descriptions were modelled keep per-fd records (path, pos,
+// flags, external): each becomes a description of its own, as they were restored then.
+void legacy_fds_from(const json& list, Process& p, std::vector<File>& files) {
+  for (const auto& j : list) {
+    File f;
+    f.id = files.size() + 1;
+    f.flags = integer<int>(j, "flags");
+    f.pos = integer<uint64_t>(j, "pos");
+    std::string kind = j.at("kind").get<std::string>();
+    std::string external = j.value("external", std::string());
+    if (!external.empty()) {
+      f.kind = FileKind::external;
+      f.stdio = external;
+      f.was = kind;
+      f.pos = 0;
+    } else if (kind == "regular" || kind == "directory") {
+      f.kind = kind == "regular" ? FileKind::regular : FileKind::directory;
+      f.path = j.at("path").get<std::string>();
+    } else {
+      throw Error("checkpoint model: fd " + std::to_string(integer<int>(j, "fd")) + " of pid " +
+                  std::to_string(p.pid) + " is of kind '" + kind + "', which was never restorable");
+    }
+    files.push_back(f);
+    p.fds.push_back(Fd{integer<int>(j, "fd"), f.id, j.at("cloexec").get<bool>()});
+  }
 }
 
 json itimers_json(const std::vector<ITimer>& list) {
@@ -387,7 +441,7 @@ void ids_from(const json& j, const char* key, uint32_t (&out)[4]) {
   for (size_t i = 0; i < 4; ++i) out[i] = number<uint32_t>(a[i], key);
 }
 
-Process process_from(const json& j) {
+Process process_from(const json& j, bool legacy_fds) {
   Process p;
   p.pid = integer<pid_t>(j, "pid");
   p.ppid = integer<pid_t>(j, "ppid");
@@ -405,7 +459,9 @@ Process process_from(const json& j) {
         integer<int>(s, "signo"), integer<uint64_t>(s, "handler"), integer<uint64_t>(s, "flags"),
         integer<uint64_t>(s, "restorer"), integer<uint64_t>(s, "mask")});
   p.shared_pending = pending_from(j.at("shared_pending"));
-  for (const auto& f : j.at("fds")) p.fds.push_back(fd_from(f));
+  // Old images (without "files" in the checkpoint) are converted by legacy_fds_from.
+  if (!legacy_fds)
+    for (const auto& f : j.at("fds")) p.fds.push_back(fd_from(f));
   for (const auto& r : j.at("rlimits"))
     p.rlimits.push_back(Rlimit{integer<int>(r, "resource"), integer<uint64_t>(r, "soft"),
                                integer<uint64_t>(r, "hard")});
@@ -456,14 +512,19 @@ TmpfsMount tmpfs_from(const json& j) {
 }  // namespace
 
 json to_json(const Checkpoint& checkpoint) {
-  json processes = json::array(), shm = json::array(), tmpfs = json::array();
+  json processes = json::array(), shm = json::array(), tmpfs = json::array(),
+       files = json::array(), ghosts = json::array();
   for (const auto& p : checkpoint.processes) processes.push_back(process_json(p));
   for (const auto& s : checkpoint.shared_memory)
     shm.push_back({{"id", s.id}, {"size", s.size}, {"stream", s.stream}});
   for (const auto& t : checkpoint.tmpfs_mounts) tmpfs.push_back(tmpfs_json(t));
+  for (const auto& f : checkpoint.files) files.push_back(file_json(f));
+  for (const auto& g : checkpoint.ghost_files) ghosts.push_back(ghost_json(g));
   json out = {{"processes", processes},
               {"shared_memory", shm},
               {"tmpfs_mounts", tmpfs},
+              {"files", files},
+              {"ghost_files", ghosts},
               {"xsave_features", checkpoint.xsave_features}};
   if (checkpoint.uts)
     out["uts"] = {{"hostname", checkpoint.uts->hostname},
@@ -474,7 +535,15 @@ json to_json(const Checkpoint& checkpoint) {
 Checkpoint checkpoint_from_json(const json& j) {
   try {
     Checkpoint c;
-    for (const auto& p : j.at("processes")) c.processes.push_back(process_from(p));
+    bool legacy_fds = !j.contains("files");
+    for (const auto& p : j.at("processes")) {
+      c.processes.push_back(process_from(p, legacy_fds));
+      if (legacy_fds) legacy_fds_from(p.at("fds"), c.processes.back(), c.files);
+    }
+    if (!legacy_fds)
+      for (const auto& f : j.at("files")) c.files.push_back(file_from(f));
+    if (j.contains("ghost_files"))
+      for (const auto& g : j.at("ghost_files")) c.ghost_files.push_back(ghost_from(g));
     for (const auto& s : j.at("shared_memory"))
       c.shared_memory.push_back(SharedMemory{integer<uint64_t>(s, "id"),
                                              integer<uint64_t>(s, "size"),

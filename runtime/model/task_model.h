@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "runtime/model/files_model.h"
+
 namespace ckpt::model {
 
 // One contiguous run of dumped pages inside a VMA. The bytes are the next npages*4096 bytes of
@@ -18,6 +20,7 @@ namespace ckpt::model {
 struct PageRun {
   uint64_t start = 0;  // address
   uint64_t npages = 0;
+  bool operator==(const PageRun&) const = default;
 };
 
 enum class VmaKind {
@@ -40,7 +43,9 @@ struct Vma {
   std::string path;           // file mappings: the path inside the container
   uint64_t offset = 0;        // file mappings: file offset; anonymous_shared: offset in the object
   uint64_t shared_id = 0;     // anonymous_shared: identity shared by all processes mapping it
+  uint64_t ghost_id = 0;      // file mappings of a deleted file: the GhostFile it maps
   std::vector<PageRun> runs;  // pages stored in the process page stream (private kinds)
+  bool operator==(const Vma&) const = default;
 };
 
 // The mm fields prctl(PR_SET_MM_MAP) takes, plus what /proc shows of them.
@@ -50,6 +55,7 @@ struct MmState {
   uint64_t arg_start = 0, arg_end = 0, env_start = 0, env_end = 0;
   std::vector<uint64_t> auxv;  // raw AT_* pairs
   std::string exe_path;        // /proc/PID/exe inside the container
+  bool operator==(const MmState&) const = default;
 };
 
 struct SigAction {
@@ -58,10 +64,12 @@ struct SigAction {
   uint64_t flags = 0;
   uint64_t restorer = 0;
   uint64_t mask = 0;
+  bool operator==(const SigAction&) const = default;
 };
 
 struct PendingSignal {
   std::string siginfo;  // 128 raw bytes of siginfo_t, hex-encoded in JSON
+  bool operator==(const PendingSignal&) const = default;
 };
 
 struct Thread {
@@ -86,24 +94,23 @@ struct Thread {
   std::vector<std::string> seccomp_filters;
   std::vector<uint64_t>
       seccomp_filter_flags;  // parallel to seccomp_filters (SECCOMP_FILTER_FLAG_*)
+  bool operator==(const Thread&) const = default;
 };
 
-enum class FdKind { regular, directory, tty, pipe, unsupported };
-
+// One entry of a process's fd table: the open file description it points at (File::id in
+// Checkpoint::files) and the close-on-exec bit, which belongs to the fd, not the description.
 struct Fd {
   int fd = 0;
-  FdKind kind = FdKind::regular;
-  std::string path;  // inside the container; for stdio inherited from outside: "external:stdin"...
-  int flags = 0;     // O_* as in fdinfo (incl. O_APPEND)
+  uint64_t file = 0;
   bool cloexec = false;
-  uint64_t pos = 0;
-  std::string external;  // non-empty when the fd is provided by the restorer (stdio), e.g. "stdout"
+  bool operator==(const Fd&) const = default;
 };
 
 // An armed interval timer (setitimer); unarmed ones are not recorded.
 struct ITimer {
   int which = 0;                           // ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF
   uint64_t value_ns = 0, interval_ns = 0;  // time left to the next expiry; period
+  bool operator==(const ITimer&) const = default;
 };
 
 // A POSIX timer (timer_create) of the process, armed or not: its id is visible to the program
@@ -117,11 +124,13 @@ struct PosixTimer {
   uint64_t sigev_value = 0;                // sigev_value delivered in si_value
   uint64_t value_ns = 0, interval_ns = 0;  // remaining time (0 = disarmed) and period
   int overrun = 0;
+  bool operator==(const PosixTimer&) const = default;
 };
 
 struct Rlimit {
   int resource = 0;
   uint64_t soft = 0, hard = 0;
+  bool operator==(const Rlimit&) const = default;
 };
 
 struct Process {
@@ -155,6 +164,7 @@ struct Process {
   bool child_subreaper = false;
   std::vector<ITimer> itimers;
   std::vector<PosixTimer> posix_timers;
+  bool operator==(const Process&) const = default;
 };
 
 // A shared anonymous region stored once for all processes mapping it.
@@ -162,6 +172,7 @@ struct SharedMemory {
   uint64_t id = 0;
   uint64_t size = 0;
   std::string stream;  // image stream with its full contents
+  bool operator==(const SharedMemory&) const = default;
 };
 
 // The container's UTS names as they were at the freeze (a hostname set at run time included).
@@ -189,9 +200,12 @@ struct Checkpoint {
   std::vector<Process> processes;  // parents before children (restore order)
   std::vector<SharedMemory> shared_memory;
   std::vector<TmpfsMount> tmpfs_mounts;  // in mount order: a mount before those inside it
+  std::vector<File> files;               // open file descriptions, referenced by Process::fds
+  std::vector<GhostFile> ghost_files;    // deleted files' contents, referenced by files and VMAs
   uint64_t xsave_features = 0;  // XCR0 of the dumping host: restore refuses if not a subset
   // Absent when the container had no UTS namespace of its own (then it used the host's).
   std::optional<UtsNames> uts;
+  bool operator==(const Checkpoint&) const = default;
 };
 
 }  // namespace ckpt::model

@@ -18,6 +18,8 @@
 
 #include "common/error.h"
 #include "common/format.h"
+#include "runtime/restore/fd_channel.h"
+#include "runtime/restore/file_table.h"
 #include "runtime/restore/layout.h"
 #include "runtime/restore/restore_context.h"
 #include "runtime/task/maps.h"
@@ -137,6 +139,20 @@ void map_vma(ProcessContext& ctx, const Vma& v, std::map<std::string, int>& file
     case VmaKind::file_private:
     case VmaKind::file_shared: {
       bool shared_write = v.kind == VmaKind::file_shared && (v.prot & PROT_WRITE);
+      if (v.ghost_id != 0) {
+        // A deleted file: the restorer recreated it (file_table.h) and hands an fd of it over;
+        // the mapping keeps the file, the fd is closed right after.
+        fd = ctx.channel->send(ctx.files->ghost_fd(v.ghost_id, shared_write));
+        offset = v.offset;
+        if (v.kind == VmaKind::file_private) flags = (flags & ~MAP_SHARED) | MAP_PRIVATE;
+        long got = ctx.remote.check("mmap", SYS_mmap, v.start, v.end - v.start,
+                                    static_cast<uint64_t>(prot), static_cast<uint64_t>(flags),
+                                    static_cast<uint64_t>(fd), offset);
+        ctx.remote.check("close", SYS_close, fd);
+        if (static_cast<uint64_t>(got) != v.start)
+          throw Error("mmap placed the VMA at " + hex(got) + " instead of " + hex(v.start));
+        return;
+      }
       std::string key = v.path + (shared_write ? "\nrw" : "\nro");
       auto it = files.find(key);
       if (it == files.end()) {

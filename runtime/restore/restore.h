@@ -6,8 +6,9 @@
 //                    them;
 //   run_stub()       runs as pid 1 of the fresh pid namespace and forks the stub tree with
 //                    clone3(set_tid), one stub per dumped process, then waits to be taken over;
-//   restore_tree()   from outside: seizes every stub and turns it into the dumped process
-//                    (address space, mm fields, fds, signals, registers), leaving each stopped;
+//   restore_tree()   from outside: makes every open file description once (file_table.h),
+//                    seizes every stub and turns it into the dumped process (address space,
+//                    mm fields, fds, signals, registers), leaving each stopped;
 //   RestoredTree::resume()  detaches everything so the tree runs again.
 #pragma once
 

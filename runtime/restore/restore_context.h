@@ -17,6 +17,9 @@
 
 namespace ckpt::restore {
 
+class FdChannel;
+class FileTable;
+
 // The injected-code area, placed in a hole of both the stub's and the target layout:
 // one R-X page starting with `syscall`, then read-write scratch pages for syscall arguments.
 // Scratch must hold the largest argument: a seccomp filter of BPF_MAXINSNS (4096) 8-byte
@@ -35,6 +38,10 @@ struct ProcessContext {
   // shared_id -> fd the stub inherited for each shared anonymous object (RestoreOptions);
   // null when the restore has none.
   const std::map<uint64_t, int>* shared_memory_fds = nullptr;
+  // The open file descriptions, made by the restorer (file_table.h), and the channel that puts
+  // them into this stub (fd_channel.h; open from the code area to the end of restore_files).
+  const FileTable* files = nullptr;
+  FdChannel* channel = nullptr;
   uint64_t code_area = 0;  // start of the code page; scratch follows it
   uint64_t code_area_size() const { return (kCodePages + kScratchPages) * kPageSize; }
   uint64_t scratch() const { return code_area + kCodePages * kPageSize; }
@@ -56,8 +63,11 @@ void replace_address_space(ProcessContext& ctx);
 void fill_pages(ProcessContext& ctx, const std::vector<const model::Vma*>& vmas);
 // mm_restore.cc: prctl(PR_SET_MM_MAP): brk, arg/env, auxv, exe.
 void restore_mm(ProcessContext& ctx);
-// fds_restore.cc: the file table, cwd, root, umask.
+// fds_restore.cc: the file table (each fd gets its description through the channel, which is
+// closed at the end), cwd, root, umask.
 void restore_files(ProcessContext& ctx);
+// The highest fd number in the process's dumped fd table (-1 if none): the channel sits above.
+int highest_fd(const model::Process& p);
 // signals_restore.cc: sigactions and pending signals (the mask goes with the registers).
 void restore_sigactions(ProcessContext& ctx);
 void restore_pending_signals(ProcessContext& ctx);  // process-wide and the leader's own

@@ -1,11 +1,11 @@
 // restore_tree(): the restore of a process tree read as a list of stages. The stubs already
-// exist (run_stub); here each is seized and turned into its dumped process:
-//   code area -> address space (vdso, unmap, map, fill) -> mm fields -> files -> signal
-//   actions -> process state -> pending signals ->
-//   threads (created by the leader, each given its own state, seccomp filters, credentials and
-//   registers) -> timers -> leader's seccomp filters -> leader's credentials (the last
-//   privileged step) -> leader's registers and mask (last, from the final syscall-exit stop,
-//   which also unmaps the code area).
+// exist (run_stub); the open file descriptions are made once for all (file_table.h); then each
+// stub is seized and turned into its dumped process:
+//   code area -> fd channel -> address space (vdso, unmap, map, fill) -> mm fields -> files ->
+//   signal actions -> process state -> pending signals -> threads (created by the leader, each
+//   given its own state, seccomp filters, credentials and registers) -> timers -> leader's seccomp
+//   filters -> leader's credentials (the last privileged step) -> leader's registers and mask
+//   (last, from the final syscall-exit stop, which also unmaps the code area).
 // Every task stays stopped and attached until RestoredTree::resume().
 #include <signal.h>
 #include <sys/wait.h>
@@ -15,6 +15,8 @@
 #include "common/error.h"
 #include "common/file_util.h"
 #include "common/parse_number.h"
+#include "runtime/restore/fd_channel.h"
+#include "runtime/restore/file_table.h"
 #include "runtime/restore/restore.h"
 #include "runtime/restore/restore_context.h"
 #include "runtime/task/proc.h"
@@ -53,12 +55,15 @@ void check_cpu(const model::Checkpoint& checkpoint) {
 }
 
 void restore_process(const model::Process& process, RestoredTree::Task& t, const ImageSource& image,
-                     const RestoreOptions& options) {
+                     const RestoreOptions& options, const FileTable& files) {
   task::RemoteSyscaller remote(t.attachment);
   ProcessContext ctx{process, t.host_pid, t.attachment, remote, task::TaskMemory(t.host_pid),
                      image};
   ctx.shared_memory_fds = &options.shared_memory_fds;
+  ctx.files = &files;
   install_code_area(ctx);
+  FdChannel channel(ctx, highest_fd(process));
+  ctx.channel = &channel;
   replace_address_space(ctx);
   restore_mm(ctx);
   restore_files(ctx);
@@ -163,11 +168,14 @@ RestoredTree restore_tree(pid_t stub_init_host_pid, const model::Checkpoint& che
   for (RestoredTree::Task& t : tree.tasks()) {
     t.attachment.interrupt();
   }
+  // Every open file description, made once before any task is rebuilt (file_table.h). The
+  // tree owns the stubs by now: a failure here kills them too.
+  FileTable files(checkpoint, image, stub_init_host_pid);
   std::map<pid_t, const model::Process*> by_pid;
   for (const model::Process& p : checkpoint.processes) by_pid[p.pid] = &p;
   for (RestoredTree::Task& t : tree.tasks()) {
     with_context("restore pid " + std::to_string(t.pid),
-                 [&] { restore_process(*by_pid.at(t.pid), t, image, options); });
+                 [&] { restore_process(*by_pid.at(t.pid), t, image, options, files); });
   }
   return tree;
 }

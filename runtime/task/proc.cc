@@ -39,8 +39,11 @@ ProcStatus read_proc_status(pid_t pid, pid_t tgid) {
   return with_context(path, [&] { return parse_proc_status(text); });
 }
 
-std::vector<pid_t> list_threads(pid_t pid) {
-  std::string path = "/proc/" + std::to_string(pid) + "/task";
+namespace {
+
+// The entries of a /proc directory whose names are numbers, sorted. The names are parsed after
+// closedir, so a bad one throws without leaking the DIR.
+std::vector<int> numbered_entries(const std::string& path, const char* what) {
   DIR* dir = opendir(path.c_str());
   if (dir == nullptr) throw sys_error("open " + path);
   std::vector<std::string> names;
@@ -48,11 +51,21 @@ std::vector<pid_t> list_threads(pid_t pid) {
     if (ent->d_name[0] != '.') names.emplace_back(ent->d_name);
   }
   closedir(dir);
-  std::vector<pid_t> out;
+  std::vector<int> out;
   for (const auto& name : names)
-    out.push_back(with_context(path, [&] { return parse_number<pid_t>(name, "thread id"); }));
+    out.push_back(with_context(path, [&] { return parse_number<int>(name, what); }));
   std::sort(out.begin(), out.end());
   return out;
+}
+
+}  // namespace
+
+std::vector<pid_t> list_threads(pid_t pid) {
+  return numbered_entries("/proc/" + std::to_string(pid) + "/task", "thread id");
+}
+
+std::vector<int> list_fds(pid_t pid) {
+  return numbered_entries("/proc/" + std::to_string(pid) + "/fd", "fd");
 }
 
 }  // namespace ckpt::task

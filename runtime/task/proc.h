@@ -24,7 +24,9 @@ struct ProcStatus {
 ProcStatus parse_proc_status(const std::string& text);
 // Reads /proc/PID/status, or /proc/TGID/task/TID/status when tgid is given.
 ProcStatus read_proc_status(pid_t pid, pid_t tgid = 0);
-// Lists the threads of a process from /proc/PID/task.
+// Lists the threads of a process from /proc/PID/task, sorted.
 std::vector<pid_t> list_threads(pid_t pid);
+// Lists the open fds of a process from /proc/PID/fd, sorted.
+std::vector<int> list_fds(pid_t pid);
 
 }  // namespace ckpt::task

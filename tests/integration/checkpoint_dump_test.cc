@@ -221,20 +221,34 @@ TEST(CheckpointDump, ModelMatchesTheWorkload) {
   EXPECT_EQ(cp.shared_memory[0].id, sv->shared_id);
   EXPECT_EQ(cp.shared_memory[0].size, 256u * 1024);
 
-  // Fds: stdio external, the counter file by path.
+  // Fds: stdio external, the counter file by path; each fd points at a description.
+  auto file_of = [&](const model::Fd& fd) -> const model::File* {
+    for (const model::File& f : cp.files)
+      if (f.id == fd.file) return &f;
+    return nullptr;
+  };
   ASSERT_GE(init.fds.size(), 4u);
-  EXPECT_EQ(init.fds[0].external, "stdin");
-  EXPECT_EQ(init.fds[1].external, "stdout");
-  EXPECT_EQ(init.fds[1].kind, model::FdKind::pipe);
+  ASSERT_NE(file_of(init.fds[0]), nullptr);
+  ASSERT_NE(file_of(init.fds[1]), nullptr);
+  EXPECT_EQ(file_of(init.fds[0])->kind, model::FileKind::external);
+  EXPECT_EQ(file_of(init.fds[0])->stdio, "stdin");
+  EXPECT_EQ(file_of(init.fds[1])->stdio, "stdout");
+  EXPECT_EQ(file_of(init.fds[1])->was.rfind("pipe:[", 0), 0u) << file_of(init.fds[1])->was;
   int counter_fd = std::stoi(w.report("counter_fd"));
   bool found = false;
-  for (const auto& f : init.fds) {
-    if (f.fd != counter_fd) continue;
+  for (const auto& fd : init.fds) {
+    if (fd.fd != counter_fd) continue;
     found = true;
-    EXPECT_EQ(f.kind, model::FdKind::regular);
-    EXPECT_EQ(f.path, w.counter_path());
-    EXPECT_TRUE(f.cloexec);
-    EXPECT_EQ(f.flags & O_ACCMODE, O_RDWR);
+    const model::File* f = file_of(fd);
+    ASSERT_NE(f, nullptr);
+    EXPECT_EQ(f->kind, model::FileKind::regular);
+    EXPECT_EQ(f->path, w.counter_path());
+    EXPECT_TRUE(fd.cloexec);
+    EXPECT_EQ(f->flags & O_ACCMODE, O_RDWR);
+    // The child inherited it across fork: one description, held by both.
+    bool shared = false;
+    for (const auto& cfd : child.fds) shared |= cfd.fd == counter_fd && cfd.file == fd.file;
+    EXPECT_TRUE(shared) << "the child's inherited counter fd is not the parent's description";
   }
   EXPECT_TRUE(found);
 

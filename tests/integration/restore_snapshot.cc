@@ -190,30 +190,36 @@ void snapshot_process(task::SeizedTask& task, pid_t ns_pid, pid_t ns_ppid, Snaps
   }
   p.personality = std::stoull(std::string(trim(read_file(proc + "/personality"))), nullptr, 16);
 
+  // Each fd its own description (this snapshot does not look for sharing): 0-2 the restore's
+  // stdio, the others regular files by path.
+  auto add_file = [&](model::File f, int fd, bool cloexec) {
+    f.id = snap.checkpoint.files.size() + 1;
+    snap.checkpoint.files.push_back(f);
+    p.fds.push_back(model::Fd{fd, f.id, cloexec});
+  };
   for (int fd : {0, 1, 2}) {
-    model::Fd d;
-    d.fd = fd;
-    d.kind = model::FdKind::tty;
-    d.external = fd == 0 ? "stdin" : fd == 1 ? "stdout" : "stderr";
-    p.fds.push_back(d);
+    model::File f;
+    f.kind = model::FileKind::external;
+    f.stdio = fd == 0 ? "stdin" : fd == 1 ? "stdout" : "stderr";
+    add_file(f, fd, false);
   }
   for (const auto& ent : std::filesystem::directory_iterator(proc + "/fd")) {
     int fd = std::stoi(ent.path().filename());
     if (fd <= 2) continue;
-    model::Fd d;
-    d.fd = fd;
-    d.path = readlink_str(ent.path());
-    if (d.path.empty() || d.path[0] != '/') {
-      throw Error("snapshot: fd " + std::to_string(fd) + " is not a regular file: " + d.path);
+    model::File f;
+    f.path = readlink_str(ent.path());
+    if (f.path.empty() || f.path[0] != '/') {
+      throw Error("snapshot: fd " + std::to_string(fd) + " is not a regular file: " + f.path);
     }
-    d.kind = model::FdKind::regular;
+    f.kind = model::FileKind::regular;
     for (const std::string& line : split(read_file(proc + "/fdinfo/" + std::to_string(fd)), '\n')) {
-      if (line.rfind("pos:", 0) == 0) d.pos = std::stoull(std::string(trim(line.substr(4))));
+      if (line.rfind("pos:", 0) == 0) f.pos = std::stoull(std::string(trim(line.substr(4))));
       if (line.rfind("flags:", 0) == 0)
-        d.flags = std::stoi(std::string(trim(line.substr(6))), nullptr, 8);
+        f.flags = std::stoi(std::string(trim(line.substr(6))), nullptr, 8);
     }
-    d.cloexec = (d.flags & O_CLOEXEC) != 0;
-    p.fds.push_back(d);
+    bool cloexec = (f.flags & O_CLOEXEC) != 0;
+    f.flags &= ~O_CLOEXEC;
+    add_file(f, fd, cloexec);
   }
 
   p.pages_stream = "pages-" + std::to_string(ns_pid);

@@ -143,6 +143,33 @@ TEST(CheckpointVma, RefusalNamesTheMapping) {
                  "mapping 7f0000000000-7f0000001000 /tmp/gone (deleted)");
 }
 
+TEST(CheckpointVma, MappingOfADeletedFileHeldOpenMapsItsGhost) {
+  // The inode (00:2a, 77) is held open by an fd of the container: ghost 3.
+  GhostLookup ghosts = [](unsigned dev_major, unsigned dev_minor, uint64_t ino) -> uint64_t {
+    return dev_major == 0 && dev_minor == 0x2a && ino == 77 ? 3 : 0;
+  };
+  model::Vma v = classify_vma(
+      one("7f0000000000-7f0000002000 rw-s 00001000 00:2a 77   /srv/rootfs/tmp/x (deleted)"),
+      "/srv/rootfs", ghosts);
+  EXPECT_EQ(v.kind, model::VmaKind::file_shared);
+  EXPECT_EQ(v.ghost_id, 3u);
+  EXPECT_EQ(v.path, "/tmp/x");
+  EXPECT_EQ(v.offset, 0x1000u);
+  model::Vma p = classify_vma(
+      one("7f0000000000-7f0000001000 r--p 00000000 00:2a 77   /tmp/x (deleted)"), "/", ghosts);
+  EXPECT_EQ(p.kind, model::VmaKind::file_private);
+  EXPECT_EQ(p.ghost_id, 3u);
+  // Another inode of the same name, not held open: refused, saying what to do.
+  try {
+    classify_vma(one("7f0000000000-7f0000001000 r--p 00000000 00:2a 78   /tmp/x (deleted)"), "/",
+                 ghosts);
+    ADD_FAILURE() << "accepted a mapping of a deleted file nobody holds open";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("no fd of the container holds it open"), std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(CheckpointPagemap, SelectsTouchedPages) {
   const uint64_t e[] = {kPmPresent, kPmPresent | kPmFileOrShared, 0, kPmSwapped, kPmPresent, 0};
   std::vector<model::PageRun> runs;

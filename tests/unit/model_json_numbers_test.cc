@@ -20,7 +20,13 @@ nlohmann::json body() {
   p.comm = "app";
   p.threads.resize(1);
   p.threads[0].tid = 1;
-  p.fds.push_back(Fd{3, FdKind::regular, "/data/log", 02101, true, 4096, ""});
+  File log;
+  log.id = 1;
+  log.flags = 02101;
+  log.pos = 4096;
+  log.path = "/data/log";
+  c.files.push_back(log);
+  p.fds.push_back(Fd{3, log.id, true});
   p.vmas.push_back(Vma{});
   p.vmas[0].runs.push_back(PageRun{0x1000, 4});
   c.processes.push_back(p);
@@ -44,7 +50,7 @@ TEST(ModelJsonNumbers, ValuesOutsideTheFieldAreRefusedNamingTheKey) {
                                            "-2147483648 to 2147483647"),
                                  HasSubstr("the image is damaged")));
   j = body();
-  j["processes"][0]["fds"][0]["pos"] = -1;
+  j["files"][0]["pos"] = -1;
   EXPECT_THAT(error_of(j), HasSubstr("key 'pos' -1 is out of range: expected 0 to "));
   j = body();
   j["processes"][0]["fds"][0]["fd"] = 3.5;

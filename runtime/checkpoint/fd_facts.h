@@ -1,7 +1,6 @@
-// Classifies a task's open files: what can be reopened at restore (regular files, directories
-// by their container path), what the restorer supplies (stdio inherited from outside the
-// container), and everything else, which makes the checkpoint refuse with the reason. Pure over
-// the facts read from /proc/PID/fd, fdinfo and stat (read_fd_facts), unit-tested with fixtures.
+// What /proc tells about the open files of a task: the fd links, fdinfo and stat through the
+// magic link (read_fd_facts), plus the container-wide facts classification needs (which pipe
+// ends the container holds). Classification itself is one handler per kind (runtime/files/).
 #pragma once
 
 #include <sys/stat.h>
@@ -11,8 +10,6 @@
 #include <map>
 #include <string>
 #include <vector>
-
-#include "runtime/model/task_model.h"
 
 namespace ckpt::checkpoint {
 
@@ -31,6 +28,11 @@ struct FdFacts {
   dev_t rdev = 0;    // character devices
   ino_t ino = 0;
   dev_t dev = 0;
+  nlink_t nlink = 1;    // 0 for a deleted file
+  uint64_t size = 0;    // st_size
+  uint64_t blocks = 0;  // st_blocks (512-byte units): what a sparse file really holds
+  uid_t uid = 0;        // owner as the dumper sees it
+  gid_t gid = 0;
   FdInfo info;
   std::string socket_family;  // for sockets: "unix", "tcp", "udp", ... or "" if unknown
 };
@@ -52,13 +54,6 @@ struct FileId {
   ino_t ino = 0;
   bool operator==(const FileId&) const = default;
 };
-
-// Classifies one fd. Throws ckpt::Error whose message is "<link> (<reason and what to do>)";
-// the caller prefixes the task and fd. `root` is the container's root in the host view.
-// `external_stdio`: files the runtime opened as the container's stdio (a detached container's
-// log, say); on fds 0-2 they are supplied again by the restorer, like a pipe or a terminal.
-model::Fd classify_fd(const FdFacts& facts, const std::string& root, const PipeEnds& pipes,
-                      const std::vector<FileId>& external_stdio = {});
 
 // Reads the facts of every fd of host pid `pid`, in fd order.
 std::vector<FdFacts> read_fd_facts(pid_t pid);
