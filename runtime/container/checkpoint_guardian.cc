@@ -97,6 +97,9 @@ void undo(const GuardedCheckpoint& g, int pidfd) {
 }
 
 void finish(const GuardedCheckpoint& g, int pidfd) {
+  // The tasks are killed at once, while still stopped under the dying tracer (SIGKILL reaches
+  // a traced task): once the kernel detached them they would run on past the image's instant.
+  attempt(g, "kill the container", [&] { g.cgroup->kill_all(SIGKILL); });
   wait_checkpoint_gone(pidfd);
   bool ok = attempt(g, "remove the stopped container", [&] {
     teardown(g.id, *g.spec);
