@@ -188,7 +188,14 @@ TEST(KillRecovery, CheckpointKilledWhileFrozenIsThawed) {
   ASSERT_TRUE(tree.start());
   std::string image = cli.scratch().file("image");
   Background ck(cli, {"checkpoint", "--compress", "zstd:19", "--image-path", image, tree.id()});
-  ASSERT_TRUE(wait_until([&] { return !partials_of(image).empty(); }, seconds(30)));
+  // Files in the partial image: the seize (whose thaw would undo our freeze) is over.
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto partials = partials_of(image);
+        std::error_code ec;
+        return !partials.empty() && !std::filesystem::is_empty(partials.front(), ec) && !ec;
+      },
+      seconds(30)));
   ASSERT_EQ(cli({"pause", tree.id()}).exit_code, 0);
   ASSERT_EQ(status_of(cli, tree.id()), "paused");
   ASSERT_TRUE(ck.kill()) << "the checkpoint ended before it could be killed";
