@@ -9,9 +9,10 @@
 //
 // Writing goes into a hidden sibling directory that is renamed over DIR only after every file
 // and the directory are fsynced: a reader never sees a partial image at DIR. A writer destroyed
-// before commit() removes its temporary directory. Compatibility rule: a reader accepts
-// format_version <= kFormatVersion and refuses newer ones with a message that says so.
-// This library makes no process-level syscalls: only file I/O.
+// before commit() removes its temporary directory; one that was killed leaves it locked by no
+// one, and the next writer for DIR removes it (image/partial.h). DIR must not be a symlink.
+// Compatibility rule: a reader accepts format_version <= kFormatVersion and refuses newer ones with
+// a message that says so. This library makes no process-level syscalls: only file I/O.
 #pragma once
 
 #include <cstdint>
@@ -76,6 +77,9 @@ class ImageWriter {
 
   // Writes the manifest with `body` under "body", fsyncs everything, renames into place.
   void commit(const nlohmann::json& body);
+  // Takes a committed image back when the caller's own check of it failed: DIR is renamed back
+  // to the hidden partial name in one step (no reader sees a half-removed image), then removed.
+  void withdraw();
 
   const std::string& dir() const { return dir_; }
   uint64_t stored_bytes() const;  // everything written so far

@@ -3,9 +3,9 @@
 //
 // Ordering that makes a crash safe: data files fsynced -> manifest.json and manifest.sum
 // fsynced -> temp directory fsynced (its entries) -> rename(tmp, DIR) -> parent fsynced (the
-// rename itself). A crash before the rename leaves `.DIR.partial-PID`, never DIR; a crash
-// after it leaves a complete image. rename(2) replaces an empty directory atomically, which is
-// what lets the caller pre-create DIR.
+// rename itself). A crash before the rename leaves `.DIR.partial-PID`, never DIR (the next
+// writer for DIR removes it: image/partial.h); a crash after it leaves a complete image. rename(2)
+// replaces an empty directory atomically, which is what lets the caller pre-create DIR.
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -20,6 +20,7 @@
 #include "image/checksum.h"
 #include "image/image.h"
 #include "image/manifest.h"
+#include "image/partial.h"
 #include "image/stored_file.h"
 #include "image/stream.h"
 
@@ -32,21 +33,19 @@ std::string strip_slashes(std::string path) {
   return path;
 }
 
-std::string parent_of(const std::string& path) {
-  size_t slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
-
-std::string base_of(const std::string& path) {
-  size_t slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
 // ENOENT: absent; 0: an empty directory; otherwise an Error saying why DIR cannot be used.
 int check_target(const std::string& dir) {
   struct stat st;
+  // rename(2) replaces a symbolic link at DIR instead of following it (and fails when the link
+  // points to a directory), so a link would only fail at commit, after the whole dump.
+  if (::lstat(dir.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+    char target[4096];
+    ssize_t n = ::readlink(dir.c_str(), target, sizeof target - 1);
+    std::string to = n > 0 ? std::string(target, static_cast<size_t>(n)) : "?";
+    throw Error("image directory " + dir + " is a symbolic link (to " + to + ")", 0,
+                "give the real directory or a new path: an image is published by rename(2), "
+                "which replaces a link instead of following it");
+  }
   if (::stat(dir.c_str(), &st) < 0) {
     if (errno == ENOENT) return ENOENT;
     throw sys_error("image directory " + dir);
@@ -122,27 +121,14 @@ struct ImageWriter::Impl {
 ImageWriter::ImageWriter(std::string dir) : dir_(strip_slashes(std::move(dir))) {
   if (dir_.empty()) throw Error("image directory is empty", 0, "give a path");
   check_target(dir_);
-  std::string parent = parent_of(dir_);
-  make_dirs(parent, 0755);
+  make_dirs(parent_of(dir_), 0755);
   auto impl = std::make_unique<Impl>();
-  // A hidden name beside DIR: same file system (so rename works), never taken for an image.
-  impl->tmp = parent + "/." + base_of(dir_) + ".partial-" + std::to_string(::getpid());
-  if (::mkdir(impl->tmp.c_str(), 0700) < 0) {
-    if (errno == EEXIST) {
-      throw Error("temporary directory " + impl->tmp + " already exists", EEXIST,
-                  "another checkpoint to " + dir_ +
-                      " is running or was killed; remove it if no checkpoint is running");
-    }
-    throw sys_error("create temporary image directory " + impl->tmp);
-  }
+  // A hidden name beside DIR: same file system (so rename works), never taken for an image;
+  // locked while we live, so the next writer removes it if we die (image/partial.h).
+  PartialDir partial = create_partial(dir_);
+  impl->tmp = std::move(partial.path);
+  impl->dirfd = std::move(partial.fd);
   impl_ = std::move(impl);
-  try {
-    if (::chmod(impl_->tmp.c_str(), 0700) < 0) throw sys_error("chmod " + impl_->tmp);
-    impl_->dirfd = open_file(impl_->tmp, O_RDONLY | O_DIRECTORY);
-  } catch (...) {
-    ::rmdir(impl_->tmp.c_str());
-    throw;
-  }
 }
 
 ImageWriter::~ImageWriter() {
@@ -205,6 +191,15 @@ void ImageWriter::commit(const nlohmann::json& body) {
   m.dirfd.reset();
   m.streams.clear();
   fsync_dir(parent_of(dir_));
+}
+
+void ImageWriter::withdraw() {
+  Impl& m = *impl_;
+  if (!m.committed) throw Error("image " + dir_ + ": withdrawn before commit()");
+  // Out of sight in one step: a reader finds either the whole image or nothing at DIR. If we
+  // die before the removal below, the hidden name is a partial nobody holds: swept later.
+  if (::rename(dir_.c_str(), m.tmp.c_str()) < 0) throw sys_error("withdraw image " + dir_);
+  remove_tree(m.tmp);
 }
 
 uint64_t ImageWriter::stored_bytes() const {

@@ -15,7 +15,8 @@ std::optional<checkpoint::Stage> parse_stage(const std::string& name) {
         checkpoint::Stage::assemble})
     if (name == checkpoint::stage_name(stage)) return stage;
   throw Error("--test-fail-at '" + name + "' is not a stage", 0,
-              "use seize, classify, namespaces, filesystems, task_state, memory or assemble");
+              "use seize, classify, namespaces, filesystems, task_state, memory, assemble or "
+              "verify");
 }
 
 }  // namespace
@@ -45,7 +46,11 @@ void add_checkpoint_command(CLI::App& app, const Globals& globals, Action& actio
   cmd->callback([&globals, &action, args] {
     action = [&globals, args] {
       args->options.compression = image::parse_compression(args->compress);
-      if (!args->fail_at.empty()) args->options.fail_at_stage = parse_stage(args->fail_at);
+      // "verify" damages the committed image so the check before stopping the original fails.
+      if (args->fail_at == "verify")
+        args->options.test_corrupt_image = true;
+      else if (!args->fail_at.empty())
+        args->options.fail_at_stage = parse_stage(args->fail_at);
       auto result = runtime::checkpoint_container(globals.store(), args->id, args->options);
       std::printf("checkpointed %s to %s: %zu processes, %s, frozen %.3f s, total %.3f s%s\n",
                   args->id.c_str(), result.image_path.c_str(), result.processes,

@@ -16,18 +16,23 @@ void add_list_command(CLI::App& app, const Globals& globals, Action& action) {
       if (!*json) std::printf("%-24s %-8s %-8s %s\n", "ID", "PID", "STATUS", "CREATED");
       for (const auto& id : store.list()) {
         runtime::ContainerState state;
+        runtime::Status status = runtime::Status::broken;
         try {
           state = store.load(id);
+          status = runtime::current_status(store, state);
         } catch (const Error&) {
-          continue;  // being created or deleted right now
+          // Deleted meanwhile, or a record that cannot be read: `delete -f` removes the latter.
+          if (!store.exists(id)) continue;
+          state = runtime::ContainerState{};
+          state.id = id;
         }
-        runtime::Status status = runtime::current_status(store, state);
         if (*json) {
           nlohmann::json j = state.to_json();
           j["status"] = runtime::status_name(status);
           out.push_back(j);
         } else {
-          std::printf("%-24s %-8d %-8s %s\n", id.c_str(), status == runtime::Status::stopped ? 0 : state.pid,
+          bool runs = status == runtime::Status::running || status == runtime::Status::paused;
+          std::printf("%-24s %-8d %-8s %s\n", id.c_str(), runs ? state.pid : 0,
                       runtime::status_name(status), state.created.c_str());
         }
       }

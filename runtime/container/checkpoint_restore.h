@@ -23,6 +23,9 @@ struct CheckpointOptions {
   image::CompressionSpec compression;
   bool quiet = false;
   std::optional<checkpoint::Stage> fail_at_stage;  // tests only
+  // Tests only: damage the image right after commit, so the verification before the original
+  // is stopped has something to find.
+  bool test_corrupt_image = false;
 };
 
 struct CheckpointResult {
@@ -33,8 +36,11 @@ struct CheckpointResult {
   size_t processes = 0;
 };
 
-// Freezes, dumps and commits; then kills and removes the container, or (leave_running) lets it
-// continue. On any failure the container continues untouched and no image is left at the path.
+// Freezes, dumps, commits and verifies; then kills and removes the container, or
+// (leave_running) lets it continue. On any failure, and after a kill of this process (see
+// checkpoint_guardian.h), the container continues untouched (a paused one stays paused) and
+// no image is left at the path. Refuses, before freezing anything, a second checkpoint of the
+// same container, an image path that is a symlink or that another checkpoint is writing.
 CheckpointResult checkpoint_container(const StateStore& store, const std::string& id,
                                       const CheckpointOptions& options);
 

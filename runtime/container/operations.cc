@@ -29,9 +29,14 @@ ContainerState load_live(const StateStore& store, const std::string& id, Status&
 ContainerState require_running(const StateStore& store, const std::string& id, const char* verb) {
   Status status;
   ContainerState state = load_live(store, id, status);
-  if (status == Status::stopped)
-    throw Error(std::string("cannot ") + verb + " container '" + id + "': it is stopped", 0,
-                "`crun-ckpt delete " + id + "` removes it");
+  if (status == Status::stopped || status == Status::broken)
+    throw Error(std::string("cannot ") + verb + " container '" + id + "': it is " +
+                    status_name(status),
+                0, "`crun-ckpt delete " + id + "` removes it");
+  if (status == Status::creating)
+    throw Error(std::string("cannot ") + verb + " container '" + id +
+                    "': it is still being created by pid " + std::to_string(state.creator_pid),
+                0, "wait until `crun-ckpt state " + id + "` says running");
   return state;
 }
 
@@ -86,20 +91,6 @@ void pause_container(const StateStore& store, const std::string& id) {
 void resume_container(const StateStore& store, const std::string& id) {
   require_running(store, id, "resume");
   cgroup::open(cgroup::detect_layout(), id)->thaw();
-}
-
-void delete_container(const StateStore& store, const std::string& id, bool force) {
-  Status status;
-  ContainerState state = load_live(store, id, status);
-  if (status != Status::stopped && !force)
-    throw Error("container '" + id + "' is " + status_name(status), 0,
-                "stop it first (`crun-ckpt kill " + id + " KILL`) or use `delete -f`");
-  config::ContainerSpec spec = store.load_spec(id);
-  teardown(id, spec);
-  // The monitor records the exit into the state directory as the init dies: let it finish
-  // before the directory goes, or the two race.
-  if (state.detached && state.monitor_pid > 0) wait_for_process_exit(state.monitor_pid);
-  store.remove(id);
 }
 
 void wait_for_process_exit(pid_t pid, std::chrono::milliseconds timeout) {

@@ -63,14 +63,19 @@ struct LoadedImage {
 // Launches the container with the stub as its init and restores every task into it. Returns
 // the launched container with all tasks running (the cgroup was frozen around the release).
 LaunchedContainer launch_restored(const LoadedImage& image, const config::ContainerSpec& spec,
-                                  ProgressLine& progress) {
+                                  ProgressLine& progress, int creator_lock) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) < 0) throw sys_error("pipe");
   UniqueFd control_read(fds[0]), control_write(fds[1]);
   LaunchOptions options{.id = spec.name};
   int stub_fd = control_write.get();
   const restore::RestorePlan& plan = image.plan;
-  options.init_main = [&plan, stub_fd]() -> int { restore::run_stub(plan, stub_fd); };
+  options.init_main = [&plan, stub_fd, creator_lock]() -> int {
+    // The stubs fork without exec: an inherited creator lock would keep the container
+    // `creating` for as long as the restored tree lives.
+    ::close(creator_lock);
+    restore::run_stub(plan, stub_fd);
+  };
   if (spec.has(config::Namespace::time)) options.time_offsets = offsets_to_continue(image.clocks);
   if (spec.has(config::Namespace::uts) && image.checkpoint.uts)
     options.uts = ns::UtsNames{image.checkpoint.uts->hostname, image.checkpoint.uts->domainname};
@@ -108,16 +113,16 @@ int restore_container(const StateStore& store, const RestoreOptions& options) {
     spec.name = options.name;
   }
   preflight(spec);
-  store.reserve(spec.name);
-  StateDirGuard guard(store, spec.name);
-  store.save_spec(spec.name, spec);
   RunOptions run_options{
       .detach = options.detach, .spec_path = options.image_path, .pid_file = options.pid_file};
+  // From here a kill leaves a record `list` shows and `delete -f` removes (state.h).
+  UniqueFd creator_lock = store.create(creating_state(spec, run_options), spec);
+  StateDirGuard guard(store, spec.name);
   int code = with_context("restore '" + spec.name + "' from " + options.image_path, [&] {
     if (options.detach) {
-      int status = start_detached(store, spec.name, [&] {
+      int status = start_detached(store, spec.name, creator_lock.get(), [&] {
         ProgressLine quiet(true);
-        LaunchedContainer container = launch_restored(image, spec, quiet);
+        LaunchedContainer container = launch_restored(image, spec, quiet, creator_lock.get());
         save_initial_mounts(store.dir(spec.name), container.initial_mountinfo());
         store.save(initial_state(spec, run_options, container, true));
         write_pid_file(options.pid_file, container.pid());
@@ -129,10 +134,11 @@ int restore_container(const StateStore& store, const RestoreOptions& options) {
     }
     ProgressLine progress(options.quiet);
     ForwardedSignals signals;
-    LaunchedContainer container = launch_restored(image, spec, progress);
+    LaunchedContainer container = launch_restored(image, spec, progress, creator_lock.get());
     progress.clear();
     save_initial_mounts(store.dir(spec.name), container.initial_mountinfo());
     store.save(initial_state(spec, run_options, container, false));
+    creator_lock.reset();  // restored: the record names the init from now on
     write_pid_file(options.pid_file, container.pid());
     int status = signals.wait_forwarding(container.pid());
     container.mark_reaped();

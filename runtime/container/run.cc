@@ -13,11 +13,12 @@ namespace ckpt::runtime {
 namespace {
 
 int run_foreground(const StateStore& store, const config::ContainerSpec& spec,
-                   const RunOptions& options) {
+                   const RunOptions& options, UniqueFd& creator_lock) {
   ForwardedSignals signals;
   LaunchedContainer container = launch(spec, LaunchOptions{.id = spec.name});
   save_initial_mounts(store.dir(spec.name), container.initial_mountinfo());
   store.save(initial_state(spec, options, container, false));
+  creator_lock.reset();  // created: the record names the init from now on
   write_pid_file(options.pid_file, container.pid());
   int status = signals.wait_forwarding(container.pid());
   container.mark_reaped();
@@ -27,8 +28,8 @@ int run_foreground(const StateStore& store, const config::ContainerSpec& spec,
 }
 
 int run_detached(const StateStore& store, const config::ContainerSpec& spec,
-                 const RunOptions& options) {
-  return start_detached(store, spec.name, [&] {
+                 const RunOptions& options, const UniqueFd& creator_lock) {
+  return start_detached(store, spec.name, creator_lock.get(), [&] {
     LaunchedContainer container = launch(spec, LaunchOptions{.id = spec.name});
     save_initial_mounts(store.dir(spec.name), container.initial_mountinfo());
     store.save(initial_state(spec, options, container, true));
@@ -43,10 +44,11 @@ int run_detached(const StateStore& store, const config::ContainerSpec& spec,
 int run_container(const StateStore& store, const config::ContainerSpec& spec,
                   const RunOptions& options) {
   preflight(spec);
-  store.reserve(spec.name);
+  // From here a kill leaves a record `list` shows and `delete -f` removes (state.h).
+  UniqueFd creator_lock = store.create(creating_state(spec, options), spec);
   StateDirGuard guard(store, spec.name);
-  store.save_spec(spec.name, spec);
-  int code = options.detach ? run_detached(store, spec, options) : run_foreground(store, spec, options);
+  int code = options.detach ? run_detached(store, spec, options, creator_lock)
+                            : run_foreground(store, spec, options, creator_lock);
   // A detached container keeps its state until `delete`; a foreground one is gone with it.
   if (options.detach) guard.keep();
   return code;

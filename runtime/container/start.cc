@@ -21,6 +21,19 @@ StateDirGuard::~StateDirGuard() {
   }
 }
 
+ContainerState creating_state(const config::ContainerSpec& spec, const RunOptions& options) {
+  ContainerState state;
+  state.id = spec.name;
+  state.created = now_iso8601();
+  state.spec_path = options.spec_path;
+  state.bundle = options.bundle;
+  state.detached = options.detach;
+  state.creating = true;
+  state.creator_pid = ::getpid();
+  state.creator_start_time = process_start_time(state.creator_pid);
+  return state;
+}
+
 ContainerState initial_state(const config::ContainerSpec& spec, const RunOptions& options,
                              LaunchedContainer& container, bool detached) {
   ContainerState state;
@@ -32,6 +45,8 @@ ContainerState initial_state(const config::ContainerSpec& spec, const RunOptions
   state.spec_path = options.spec_path;
   state.bundle = options.bundle;
   state.detached = detached;
+  state.creator_pid = ::getpid();
+  state.creator_start_time = process_start_time(state.creator_pid);
   if (detached) state.monitor_pid = ::getpid();
   // The container inherited our stdio (launch passes it through).
   for (int fd = 0; fd <= 2; ++fd) {
@@ -51,12 +66,22 @@ namespace {
 // The monitor: a small process that is the container init's parent, so that it alone reaps it
 // and records how it ended. The container does not depend on it: if it is killed, the init is
 // reparented and keeps running.
-[[noreturn]] void become_monitor(const StateStore& store, const std::string& id,
+// The monitor carries on the creation: `delete -f` must find and stop it, not the command
+// that forked it and may be gone.
+void take_over_creation(const StateStore& store, const std::string& id) {
+  ContainerState state = store.load(id);
+  state.creator_pid = ::getpid();
+  state.creator_start_time = process_start_time(state.creator_pid);
+  store.save(state);
+}
+
+[[noreturn]] void become_monitor(const StateStore& store, const std::string& id, int creator_lock,
                                  const std::function<pid_t()>& start, int ready_fd) {
   std::string message;
   pid_t init = 0;
   try {
     ::setsid();
+    take_over_creation(store, id);
     UniqueFd null = open_file("/dev/null", O_RDWR);
     UniqueFd log = open_file(store.log_path(id), O_WRONLY | O_CREAT | O_APPEND, 0600);
     ::dup2(null.get(), 0);
@@ -74,6 +99,9 @@ namespace {
     message = e.what();
   }
   if (message.empty()) message = "ok";
+  // Created (the state names the init) or failed (and cleaned up): either way no longer the
+  // creator. The lock must not stay held for the monitor's whole life.
+  ::close(creator_lock);
   ssize_t ignored = ::write(ready_fd, message.data(), message.size());
   (void)ignored;
   ::close(ready_fd);
@@ -83,7 +111,7 @@ namespace {
 
 }  // namespace
 
-int start_detached(const StateStore& store, const std::string& id,
+int start_detached(const StateStore& store, const std::string& id, int creator_lock,
                    const std::function<pid_t()>& start) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) < 0) throw sys_error("pipe");
@@ -94,7 +122,7 @@ int start_detached(const StateStore& store, const std::string& id,
   if (middle == 0) {
     ready_read.reset();
     pid_t monitor = ::fork();
-    if (monitor == 0) become_monitor(store, id, start, ready_write.release());
+    if (monitor == 0) become_monitor(store, id, creator_lock, start, ready_write.release());
     ::_exit(monitor < 0 ? 1 : 0);
   }
   ready_write.reset();

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "config/parse_values.h"
 #include "ns/network.h"
 
 namespace ckpt::test {
@@ -91,7 +92,8 @@ std::string write_spec(Cli& cli, const std::string& name, const std::vector<std:
   return cli.scratch().write(name + ".yaml", text);
 }
 
-std::vector<std::string> leftovers(const Cli& cli, const std::string& id) {
+std::vector<std::string> leftovers(const Cli& cli, const std::string& id,
+                                   const std::string& subnet_prefix) {
   std::vector<std::string> found;
   struct stat st;
   for (const char* hierarchy : {"unified", "freezer", "memory", "pids", "cpu", "cpuacct", ""}) {
@@ -101,9 +103,21 @@ std::vector<std::string> leftovers(const Cli& cli, const std::string& id) {
   }
   std::string state = cli.root() + "/" + id;
   if (::stat(state.c_str(), &st) == 0) found.push_back("state " + state);
+  // A creator killed before publishing its state directory leaves ".new-PID-START-ID".
+  for (const auto& e : std::filesystem::directory_iterator(cli.root())) {
+    std::string name = e.path().filename();
+    if (name.rfind(".new-", 0) == 0 && name.size() > id.size() + 1 &&
+        name.compare(name.size() - id.size() - 1, std::string::npos, "-" + id) == 0)
+      found.push_back("staging " + e.path().string());
+  }
   for (size_t i = 0; i < 4; ++i) {
     std::string link = "/sys/class/net/" + ns::host_veth_name(id, i);
     if (::stat(link.c_str(), &st) == 0) found.push_back("link " + link);
+  }
+  if (!subnet_prefix.empty()) {
+    config::Ipv4Cidr subnet = config::parse_ipv4_cidr(subnet_prefix + ".1/24");
+    std::string bridge = "/sys/class/net/" + ns::bridge_name(subnet);
+    if (::stat(bridge.c_str(), &st) == 0) found.push_back("bridge " + bridge);
   }
   return found;
 }

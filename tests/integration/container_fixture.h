@@ -39,16 +39,20 @@ std::string wait_for_report(const std::string& path, std::chrono::milliseconds t
 std::map<std::string, std::string> request_reports(Cli& cli, const std::string& id,
                                                    const std::string& dir, size_t count);
 
-// Every place a container could leave something behind on the host, by id.
-std::vector<std::string> leftovers(const Cli& cli, const std::string& id);
+// Every place a container could leave something behind on the host, by id: cgroups on every
+// hierarchy, its state directory and any hidden staging directory of it, its host veths, and,
+// given the "10.199.X" prefix of its only subnet, that subnet's bridge.
+std::vector<std::string> leftovers(const Cli& cli, const std::string& id,
+                                   const std::string& subnet_prefix = "");
 
 // A unique /24 in 10.199.0.0/16 for this test process and call: "10.199.X" (add ".N").
 std::string unique_subnet_prefix();
 
 }  // namespace ckpt::test
 
-#define EXPECT_NO_LEFTOVERS(cli, id)                                   \
+// EXPECT_NO_LEFTOVERS(cli, id) or EXPECT_NO_LEFTOVERS(cli, id, subnet_prefix).
+#define EXPECT_NO_LEFTOVERS(cli, ...)                                  \
   do {                                                                 \
-    auto found__ = ::ckpt::test::leftovers((cli), (id));               \
+    auto found__ = ::ckpt::test::leftovers((cli), __VA_ARGS__);        \
     EXPECT_TRUE(found__.empty()) << ::testing::PrintToString(found__); \
   } while (0)
