@@ -323,6 +323,7 @@ json process_json(const Process& p) {
       {"uid", {p.uid[0], p.uid[1], p.uid[2], p.uid[3]}},
       {"gid", {p.gid[0], p.gid[1], p.gid[2], p.gid[3]}},
       {"groups", p.groups},
+      {"unmapped_groups", p.unmapped_groups},
       {"caps",
        {{"inheritable", p.cap_inheritable},
         {"permitted", p.cap_permitted},
@@ -379,6 +380,7 @@ Process process_from(const json& j) {
   ids_from(j, "uid", p.uid);
   ids_from(j, "gid", p.gid);
   p.groups = j.at("groups").get<std::vector<uint32_t>>();
+  opt(j, "unmapped_groups", p.unmapped_groups);
   const json& caps = j.at("caps");
   p.cap_inheritable = caps.at("inheritable").get<uint64_t>();
   p.cap_permitted = caps.at("permitted").get<uint64_t>();
@@ -395,6 +397,40 @@ Process process_from(const json& j) {
   return p;
 }
 
+json id_map_json(const std::vector<IdRange>& map) {
+  json out = json::array();
+  for (const IdRange& r : map) out.push_back({r.inside, r.outside, r.count});
+  return out;
+}
+
+std::vector<IdRange> id_map_from(const json& j, const char* key) {
+  std::vector<IdRange> out;
+  for (const auto& r : j.at(key)) {
+    if (!r.is_array() || r.size() != 3)
+      throw Error("checkpoint model: an entry of '" + std::string(key) +
+                  "' must be [inside, outside, count]");
+    out.push_back(IdRange{r[0].get<uint32_t>(), r[1].get<uint32_t>(), r[2].get<uint32_t>()});
+  }
+  return out;
+}
+
+json user_namespace_json(const UserNamespace& ns) {
+  return {{"uid_map", id_map_json(ns.uid_map)},
+          {"gid_map", id_map_json(ns.gid_map)},
+          {"setgroups", ns.setgroups_allowed ? "allow" : "deny"}};
+}
+
+UserNamespace user_namespace_from(const json& j) {
+  UserNamespace ns;
+  ns.uid_map = id_map_from(j, "uid_map");
+  ns.gid_map = id_map_from(j, "gid_map");
+  std::string setgroups = j.at("setgroups").get<std::string>();
+  if (setgroups != "allow" && setgroups != "deny")
+    throw Error("checkpoint model: key 'setgroups': unknown value '" + setgroups + "'");
+  ns.setgroups_allowed = setgroups == "allow";
+  return ns;
+}
+
 }  // namespace
 
 json to_json(const Checkpoint& checkpoint) {
@@ -402,9 +438,12 @@ json to_json(const Checkpoint& checkpoint) {
   for (const auto& p : checkpoint.processes) processes.push_back(process_json(p));
   for (const auto& s : checkpoint.shared_memory)
     shm.push_back({{"id", s.id}, {"size", s.size}, {"stream", s.stream}});
-  return {{"processes", processes},
-          {"shared_memory", shm},
-          {"xsave_features", checkpoint.xsave_features}};
+  json out = {{"processes", processes},
+              {"shared_memory", shm},
+              {"xsave_features", checkpoint.xsave_features}};
+  if (checkpoint.user_namespace)
+    out["user_namespace"] = user_namespace_json(*checkpoint.user_namespace);
+  return out;
 }
 
 Checkpoint checkpoint_from_json(const json& j) {
@@ -416,6 +455,8 @@ Checkpoint checkpoint_from_json(const json& j) {
                                              s.at("size").get<uint64_t>(),
                                              s.at("stream").get<std::string>()});
     c.xsave_features = j.at("xsave_features").get<uint64_t>();
+    if (j.contains("user_namespace"))
+      c.user_namespace = user_namespace_from(j.at("user_namespace"));
     return c;
   } catch (const json::exception& e) {
     // nlohmann's message names the missing key or the type mismatch ("key 'pid' not found").
