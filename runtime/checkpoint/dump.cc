@@ -26,9 +26,11 @@ model::Checkpoint dump_container(SeizedContainer& seized, image::ImageWriter& wr
 
     enter(ctx, Stage::classify);
     classify_stage(ctx);
+    classify_user_namespace(ctx);
 
     enter(ctx, Stage::task_state);
     task_state_stage(ctx);
+    credentials_to_namespace_view(ctx);
 
     enter(ctx, Stage::memory);
     memory_stage(ctx);
@@ -38,6 +40,7 @@ model::Checkpoint dump_container(SeizedContainer& seized, image::ImageWriter& wr
     cp.processes = std::move(ctx.processes);  // already parents before children (build_tree)
     cp.shared_memory = std::move(ctx.shared_memory);
     cp.xsave_features = task::xsave_features();
+    cp.user_namespace = std::move(ctx.user_namespace);
     return cp;
   });
 }

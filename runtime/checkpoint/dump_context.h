@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,8 @@ struct DumpContext {
   std::vector<model::Process> processes;
   std::vector<model::SharedMemory> shared_memory;
   uint64_t bytes_written = 0;
+  // The container's user namespace; empty when its tasks run in the dumper's own.
+  std::optional<model::UserNamespace> user_namespace;
 
   void progress(Stage stage) const {
     if (options.progress) options.progress(stage, bytes_written);
@@ -31,6 +34,12 @@ struct DumpContext {
 void classify_stage(DumpContext& ctx);
 // Stage `task_state`: registers, signals, creds, mm, rlimits, injected queries.
 void task_state_stage(DumpContext& ctx);
+// user_namespace_dump.cc, part of stage `classify`: reads the container's user namespace (its
+// init's) into ctx.user_namespace, and refuses any task in another user namespace.
+void classify_user_namespace(DumpContext& ctx);
+// user_namespace_dump.cc, after stage `task_state`: the credentials of every process, read from
+// /proc in the dumper's view, into the container's (what a restore sets from inside).
+void credentials_to_namespace_view(DumpContext& ctx);
 // Stage `memory`: page streams and shared objects.
 void memory_stage(DumpContext& ctx);
 

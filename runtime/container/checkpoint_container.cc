@@ -12,6 +12,7 @@
 #include "runtime/container/launcher.h"
 #include "runtime/container/lifecycle.h"
 #include "runtime/container/progress.h"
+#include "runtime/container/user_namespace_spec.h"
 #include "runtime/model/model_json.h"
 
 namespace ckpt::runtime {
@@ -75,6 +76,7 @@ CheckpointResult checkpoint_container(const StateStore& store, const std::string
     // Clocks are read while every task is stopped: the restore continues them from here.
     ContainerClocks clocks = read_container_clocks(state.pid);
     model::Checkpoint cp = checkpoint::dump_container(seized, writer, dump_options);
+    check_spec_recreates_user_namespace(spec, cp.user_namespace);
     writer.commit(image_body(state, spec, cp, clocks));
     result.image_bytes = directory_bytes(options.image_path);
     result.processes = cp.processes.size();
