@@ -21,6 +21,10 @@ std::string map_text(const std::vector<config::IdMapping>& mappings) {
 
 }  // namespace
 
+bool setgroups_allowed(const config::ContainerSpec& spec) {
+  return !spec.has(config::Namespace::user) || !spec.process.user.additional_gids.empty();
+}
+
 void write_id_maps(pid_t pid, const config::ContainerSpec& spec) {
   if (!spec.has(config::Namespace::user)) return;
   std::string proc = "/proc/" + std::to_string(pid);
@@ -32,7 +36,7 @@ void write_id_maps(pid_t pid, const config::ContainerSpec& spec) {
     // otherwise let it shed (a group used to deny access). It also forbids setgroups(2), which
     // the container needs to take additional_gids: keep it allowed then (root writing gid_map
     // does not need the deny).
-    if (spec.process.user.additional_gids.empty()) write_existing(proc + "/setgroups", "deny");
+    if (!setgroups_allowed(spec)) write_existing(proc + "/setgroups", "deny");
     write_existing(proc + "/uid_map", map_text(spec.uid_mappings));
     write_existing(proc + "/gid_map", map_text(spec.gid_mappings));
   });

@@ -26,6 +26,7 @@ model::Checkpoint dump_container(SeizedContainer& seized, image::ImageWriter& wr
 
     enter(ctx, Stage::classify);
     classify_stage(ctx);
+    classify_user_namespace(ctx);
 
     enter(ctx, Stage::namespaces);
     namespaces_stage(ctx);
@@ -34,6 +35,7 @@ model::Checkpoint dump_container(SeizedContainer& seized, image::ImageWriter& wr
 
     enter(ctx, Stage::task_state);
     task_state_stage(ctx);
+    credentials_to_namespace_view(ctx);
 
     enter(ctx, Stage::memory);
     memory_stage(ctx);
@@ -48,6 +50,7 @@ model::Checkpoint dump_container(SeizedContainer& seized, image::ImageWriter& wr
     cp.files = std::move(ctx.files);
     cp.ghost_files = ctx.ghosts.take();
     cp.xsave_features = task::xsave_features();
+    cp.user_namespace = std::move(ctx.user_namespace);
     return cp;
   });
 }

@@ -35,6 +35,8 @@ struct DumpContext {
   task::GadgetFinder gadgets;
   std::vector<ScannedTmpfs> tmpfs;  // walked during classification, archived by `filesystems`
   std::vector<model::TmpfsMount> tmpfs_mounts;
+  // The container's user namespace; empty when its tasks run in the dumper's own.
+  std::optional<model::UserNamespace> user_namespace;
 
   void progress(Stage stage) const {
     if (options.progress) options.progress(stage, bytes_written);
@@ -53,6 +55,12 @@ void classify_filesystems(DumpContext& ctx, std::vector<std::string>& problems);
 void filesystems_stage(DumpContext& ctx);
 // Stage `task_state`: registers, signals, creds, mm, rlimits, injected queries.
 void task_state_stage(DumpContext& ctx);
+// user_namespace_dump.cc, part of stage `classify`: reads the container's user namespace (its
+// init's) into ctx.user_namespace, and refuses any task in another user namespace.
+void classify_user_namespace(DumpContext& ctx);
+// user_namespace_dump.cc, after stage `task_state`: the credentials of every process, read from
+// /proc in the dumper's view, into the container's (what a restore sets from inside).
+void credentials_to_namespace_view(DumpContext& ctx);
 // Stage `memory`: page streams and shared objects.
 void memory_stage(DumpContext& ctx);
 // The bulk state of open files (deleted files' contents), run within stage `memory`.

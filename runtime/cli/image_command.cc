@@ -6,6 +6,7 @@
 #include "runtime/cli/command.h"
 #include "runtime/container/progress.h"
 #include "runtime/files/file_kinds.h"
+#include "runtime/model/id_map.h"
 #include "runtime/model/model_json.h"
 
 namespace ckpt::cli {
@@ -62,6 +63,24 @@ void print_files(const model::Checkpoint& checkpoint) {
   std::printf("(holders PID:FD, e = close-on-exec)\n");
 }
 
+// "uid 1000,1001,1002,1000 gid 1000,1001,1002,1003 groups 1000,2000" (real, effective, saved, fs).
+std::string ids_summary(const model::Process& p) {
+  auto list = [](const auto& ids) {
+    std::string out;
+    for (uint32_t id : ids) out += (out.empty() ? "" : ",") + std::to_string(id);
+    return out.empty() ? std::string("none") : out;
+  };
+  std::string out = "uid " + list(p.uid) + " gid " + list(p.gid) + " groups " + list(p.groups);
+  if (!p.unmapped_groups.empty()) out += " host groups " + list(p.unmapped_groups);
+  return out;
+}
+
+bool runs_as_root(const model::Process& p) {
+  for (int i = 0; i < 4; ++i)
+    if (p.uid[i] != 0 || p.gid[i] != 0) return false;
+  return p.groups.empty() && p.unmapped_groups.empty();
+}
+
 void print_inspection(const image::ImageReader& reader) {
   const auto& m = reader.manifest();
   const auto& body = reader.body();
@@ -79,9 +98,14 @@ void print_inspection(const image::ImageReader& reader) {
   for (const auto& [name, file] : m.at("files").items()) stored += file.value("size", 0ULL);
   std::printf("size      %s stored in %zu files\n", runtime::human_bytes(stored).c_str(),
               m.at("files").size());
+  model::Checkpoint checkpoint = model::checkpoint_from_json(body.at("checkpoint"));
+  if (const auto& ns = checkpoint.user_namespace) {
+    std::printf("user ns   uid_map %s; gid_map %s; setgroups %s (ids below are inside it)\n",
+                model::id_map_text(ns->uid_map).c_str(), model::id_map_text(ns->gid_map).c_str(),
+                ns->setgroups_allowed ? "allow" : "deny");
+  }
   std::printf("\n%-7s %-7s %-7s %-7s %-16s %-7s %-6s %-10s %s\n", "PID", "PPID", "PGID", "SID",
               "COMM", "THREADS", "VMAS", "PAGES", "FDS");
-  model::Checkpoint checkpoint = model::checkpoint_from_json(body.at("checkpoint"));
   for (const model::Process& p : checkpoint.processes) {
     uint64_t pages = 0;
     for (const model::Vma& vma : p.vmas)
@@ -96,6 +120,8 @@ void print_inspection(const image::ImageReader& reader) {
                 static_cast<unsigned long long>(pages), fds.c_str());
     if (p.zombie)
       std::printf("%-7s zombie: exit status %#x (not reaped by its parent)\n", "", p.exit_status);
+    else if (!runs_as_root(p))
+      std::printf("%-7s ids: %s\n", "", ids_summary(p).c_str());
     if (!p.itimers.empty() || !p.posix_timers.empty())
       std::printf("%-7s timers: %s\n", "", timers_summary(p).c_str());
   }

@@ -20,6 +20,7 @@
 #include "runtime/container/lifecycle.h"
 #include "runtime/container/mount_baseline.h"
 #include "runtime/container/progress.h"
+#include "runtime/container/user_namespace_spec.h"
 #include "runtime/model/model_json.h"
 
 namespace ckpt::runtime {
@@ -205,6 +206,7 @@ CheckpointResult checkpoint_container(const StateStore& store, const std::string
     // Clocks are read while every task is stopped: the restore continues them from here.
     ContainerClocks clocks = read_container_clocks(state.pid);
     model::Checkpoint cp = checkpoint::dump_container(seized, writer, dump_options);
+    check_spec_recreates_user_namespace(spec, cp.user_namespace);
     writer.commit(image_body(state, spec, cp, clocks));
     if (options.test_corrupt_image) corrupt_for_test(options.image_path);
     result.image_bytes = directory_bytes(options.image_path);

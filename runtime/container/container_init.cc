@@ -12,6 +12,7 @@
 
 #include "common/error.h"
 #include "common/file_util.h"
+#include "ns/namespaces.h"
 #include "ns/rootfs.h"
 #include "ns/uts.h"
 
@@ -46,9 +47,11 @@ void apply_rlimits(const config::ContainerSpec& spec) {
 void switch_user(const config::ContainerSpec& spec) {
   const auto& user = spec.process.user;
   std::vector<gid_t> groups(user.additional_gids.begin(), user.additional_gids.end());
-  // setgroups is refused in a user namespace whose setgroups file says deny.
-  if (!spec.has(config::Namespace::user) && ::setgroups(groups.size(), groups.data()) < 0)
-    throw sys_error("process.user: setgroups");
+  // setgroups is refused in a user namespace whose setgroups file says deny; where it is
+  // allowed it also drops the groups inherited from the runtime, which the namespace does not
+  // map (they show as the overflow gid inside).
+  if (ns::setgroups_allowed(spec) && ::setgroups(groups.size(), groups.data()) < 0)
+    throw sys_error("process.user.additional_gids: setgroups");
   if (::setresgid(user.gid, user.gid, user.gid) < 0) throw sys_error("process.user.gid: setresgid");
   if (::setresuid(user.uid, user.uid, user.uid) < 0) throw sys_error("process.user.uid: setresuid");
   if (spec.process.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)

@@ -418,6 +418,7 @@ json process_json(const Process& p) {
       {"uid", {p.uid[0], p.uid[1], p.uid[2], p.uid[3]}},
       {"gid", {p.gid[0], p.gid[1], p.gid[2], p.gid[3]}},
       {"groups", p.groups},
+      {"unmapped_groups", p.unmapped_groups},
       {"caps",
        {{"inheritable", p.cap_inheritable},
         {"permitted", p.cap_permitted},
@@ -476,6 +477,7 @@ Process process_from(const json& j, bool legacy_fds) {
   ids_from(j, "uid", p.uid);
   ids_from(j, "gid", p.gid);
   p.groups = integers<uint32_t>(j, "groups");
+  if (j.contains("unmapped_groups")) p.unmapped_groups = integers<uint32_t>(j, "unmapped_groups");
   const json& caps = j.at("caps");
   p.cap_inheritable = integer<uint64_t>(caps, "inheritable");
   p.cap_permitted = integer<uint64_t>(caps, "permitted");
@@ -509,6 +511,41 @@ TmpfsMount tmpfs_from(const json& j) {
   return t;
 }
 
+json id_map_json(const std::vector<IdRange>& map) {
+  json out = json::array();
+  for (const IdRange& r : map) out.push_back({r.inside, r.outside, r.count});
+  return out;
+}
+
+std::vector<IdRange> id_map_from(const json& j, const char* key) {
+  std::vector<IdRange> out;
+  for (const auto& r : j.at(key)) {
+    if (!r.is_array() || r.size() != 3)
+      throw Error("checkpoint model: an entry of '" + std::string(key) +
+                  "' must be [inside, outside, count]");
+    out.push_back(IdRange{number<uint32_t>(r[0], key), number<uint32_t>(r[1], key),
+                          number<uint32_t>(r[2], key)});
+  }
+  return out;
+}
+
+json user_namespace_json(const UserNamespace& ns) {
+  return {{"uid_map", id_map_json(ns.uid_map)},
+          {"gid_map", id_map_json(ns.gid_map)},
+          {"setgroups", ns.setgroups_allowed ? "allow" : "deny"}};
+}
+
+UserNamespace user_namespace_from(const json& j) {
+  UserNamespace ns;
+  ns.uid_map = id_map_from(j, "uid_map");
+  ns.gid_map = id_map_from(j, "gid_map");
+  std::string setgroups = j.at("setgroups").get<std::string>();
+  if (setgroups != "allow" && setgroups != "deny")
+    throw Error("checkpoint model: key 'setgroups': unknown value '" + setgroups + "'");
+  ns.setgroups_allowed = setgroups == "allow";
+  return ns;
+}
+
 }  // namespace
 
 json to_json(const Checkpoint& checkpoint) {
@@ -529,6 +566,8 @@ json to_json(const Checkpoint& checkpoint) {
   if (checkpoint.uts)
     out["uts"] = {{"hostname", checkpoint.uts->hostname},
                   {"domainname", checkpoint.uts->domainname}};
+  if (checkpoint.user_namespace)
+    out["user_namespace"] = user_namespace_json(*checkpoint.user_namespace);
   return out;
 }
 
@@ -557,6 +596,8 @@ Checkpoint checkpoint_from_json(const json& j) {
       c.uts =
           UtsNames{uts.at("hostname").get<std::string>(), uts.at("domainname").get<std::string>()};
     }
+    if (j.contains("user_namespace"))
+      c.user_namespace = user_namespace_from(j.at("user_namespace"));
     return c;
   } catch (const json::exception& e) {
     // nlohmann's message names the missing key or the type mismatch ("key 'pid' not found").

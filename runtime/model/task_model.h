@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "common/id_map.h"
+
 #include "runtime/model/files_model.h"
 
 namespace ckpt::model {
@@ -133,6 +135,23 @@ struct Rlimit {
   bool operator==(const Rlimit&) const = default;
 };
 
+// One line of /proc/PID/uid_map or gid_map: ids [inside, inside + count) of the namespace are
+// ids [outside, outside + count) of the namespace that read the map (user_namespaces(7); for
+// the image, the dumping host's).
+using IdRange = ckpt::IdRange;  // common/id_map.h
+
+// The container's own user namespace, as the dump found it. The credentials of every Process
+// are in its view; a restore must recreate it with the same maps and setgroups mode.
+struct UserNamespace {
+  std::vector<IdRange> uid_map, gid_map;
+  // /proc/PID/setgroups: "allow" or "deny". It is fixed once gid_map is written, and "deny"
+  // forbids setgroups(2) inside for good, so the groups of such a namespace's processes are the
+  // ones they inherited from the process that created it.
+  bool setgroups_allowed = true;
+
+  bool operator==(const UserNamespace&) const = default;
+};
+
 struct Process {
   pid_t pid = 0;   // container view
   pid_t ppid = 0;  // container view; 0 for the container's init
@@ -153,8 +172,14 @@ struct Process {
   std::string cwd, root;
   uint64_t personality = 0;
   int sched_policy = 0, sched_priority = 0, nice = 0;
+  // Credentials as the process sees them: in the container's user namespace when it has one
+  // (Checkpoint::user_namespace), else the host's.
   uint32_t uid[4] = {}, gid[4] = {};  // real, effective, saved, fs
-  std::vector<uint32_t> groups;
+  std::vector<uint32_t> groups;       // supplementary groups, sorted
+  // Supplementary groups the container's user namespace does not map (inherited from the
+  // runtime by a namespace whose setgroups is "deny"), as the dumping host's gids, sorted. No
+  // process inside can set them: a restore keeps them only by inheriting the same ones.
+  std::vector<uint32_t> unmapped_groups;
   uint64_t cap_inheritable = 0, cap_permitted = 0, cap_effective = 0, cap_bounding = 0,
            cap_ambient = 0;
   uint32_t securebits = 0;
@@ -205,6 +230,8 @@ struct Checkpoint {
   uint64_t xsave_features = 0;  // XCR0 of the dumping host: restore refuses if not a subset
   // Absent when the container had no UTS namespace of its own (then it used the host's).
   std::optional<UtsNames> uts;
+  // The container's user namespace; empty when its tasks ran in the dumper's own.
+  std::optional<UserNamespace> user_namespace;
   bool operator==(const Checkpoint&) const = default;
 };
 

@@ -8,11 +8,18 @@
 // inheritable to be raised); set the dumped securebits (needs CAP_SETPCAP); finally capset the
 // dumped sets, which may remove CAP_SETPCAP itself; no_new_privs and dumpable last, because a
 // uid change resets dumpable.
+//
+// In a user namespace the ids are the image's inside ids (the dump translated them), set from
+// inside by the stub, which is the namespace's root with every capability in it. What the
+// kernel allows there decides the groups (plan_groups): the stub's own groups, inherited from
+// the restorer, are kept when they are already the dumped ones.
 #include <linux/capability.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <sstream>
 
 #include "common/error.h"
 #include "common/file_util.h"
@@ -38,16 +45,48 @@ void capset(ProcessContext& ctx, uint64_t eff, uint64_t perm, uint64_t inh) {
   ctx.remote.check("capset", SYS_capset, addr, addr + sizeof(caps.header));
 }
 
-uint64_t current_permitted(pid_t pid) {
+// What the stub holds now, from /proc/PID/status (ids in our, the host's, view).
+struct StubCredentials {
+  uint64_t permitted = 0;
+  std::vector<uint32_t> groups;
+};
+
+StubCredentials current_credentials(pid_t pid) {
   std::string path = "/proc/" + std::to_string(pid) + "/status";
-  for (const std::string& line : split(read_file(path), '\n')) {
-    if (line.rfind("CapPrm:", 0) == 0) {
-      return with_context(path, [&] {
-        return parse_number<uint64_t>(trim(line.substr(7)), "CapPrm", NumberBase::hex);
+  StubCredentials out;
+  bool have_caps = false;
+  for_each_proc_field(read_file(path), [&](const std::string& key, const std::string& value) {
+    if (key == "CapPrm") {
+      out.permitted = with_context(path, [&] {
+        return parse_number<uint64_t>(value, "CapPrm", NumberBase::hex);
       });
+      have_caps = true;
+    } else if (key == "Groups") {
+      out.groups = with_context(path, [&] { return parse_numbers<uint32_t>(value, "Groups"); });
     }
-  }
-  throw Error("no CapPrm in " + path);
+  });
+  if (!have_caps) throw Error("no CapPrm in " + path);
+  return out;
+}
+
+std::string ids_text(const std::vector<uint32_t>& ids) {
+  if (ids.empty()) return "none";
+  std::string out;
+  for (uint32_t id : ids) out += (out.empty() ? "" : ",") + std::to_string(id);
+  return out;
+}
+
+void restore_groups(ProcessContext& ctx, const std::vector<uint32_t>& stub_groups) {
+  const model::Process& p = ctx.process;
+  model::SplitGroups now = ctx.user_namespace
+                               ? model::split_groups(ctx.user_namespace->gid_map, stub_groups)
+                               : model::SplitGroups{stub_groups, {}};
+  bool allowed = ctx.user_namespace == nullptr || ctx.user_namespace->setgroups_allowed;
+  GroupsStep step = plan_groups(p, now, allowed);
+  if (step.kind == GroupsStep::Kind::refuse) throw Error(step.reason);
+  if (step.kind == GroupsStep::Kind::keep) return;
+  uint64_t groups = ctx.put(p.groups.data(), p.groups.size() * sizeof(uint32_t));
+  ctx.remote.check("setgroups", SYS_setgroups, p.groups.size(), groups);
 }
 
 int last_cap() {
@@ -58,11 +97,35 @@ int last_cap() {
 
 }  // namespace
 
+GroupsStep plan_groups(const model::Process& p, const model::SplitGroups& now,
+                       bool setgroups_allowed) {
+  std::vector<uint32_t> want = p.groups;
+  std::sort(want.begin(), want.end());
+  if (now.mapped == want && now.unmapped == p.unmapped_groups) return {GroupsStep::Kind::keep, {}};
+  std::string has = "the restoring process gave it " + ids_text(now.mapped) +
+                    (now.unmapped.empty() ? "" : " and host gids " + ids_text(now.unmapped));
+  const char* todo =
+      "; run the restore with the supplementary groups the container was started with";
+  if (!p.unmapped_groups.empty()) {
+    return {GroupsStep::Kind::refuse,
+            "its supplementary groups include host gids " + ids_text(p.unmapped_groups) +
+                ", which the user namespace does not map, so only inheritance can give them, and " +
+                has + todo};
+  }
+  if (!setgroups_allowed) {
+    return {GroupsStep::Kind::refuse,
+            "its supplementary groups " + ids_text(want) +
+                " cannot be set in a user namespace whose setgroups is deny, and " + has + todo};
+  }
+  return {GroupsStep::Kind::set, {}};
+}
+
 void restore_credentials(ProcessContext& ctx) {
   const model::Process& p = ctx.process;
   int last = last_cap();
   // What the stub holds now (root's set, possibly without some caps): it can only shrink.
-  uint64_t held = current_permitted(ctx.host_pid);
+  StubCredentials stub = current_credentials(ctx.host_pid);
+  uint64_t held = stub.permitted;
   if ((p.cap_permitted & ~held) != 0) {
     char buf[128];
     std::snprintf(buf, sizeof(buf), "the image's permitted capabilities %#llx exceed ours %#llx",
@@ -78,8 +141,7 @@ void restore_credentials(ProcessContext& ctx) {
       ctx.remote.check("prctl(PR_CAPBSET_DROP)", SYS_prctl, PR_CAPBSET_DROP, cap);
     }
   }
-  uint64_t groups = ctx.put(p.groups.data(), p.groups.size() * sizeof(uint32_t));
-  ctx.remote.check("setgroups", SYS_setgroups, p.groups.size(), groups);
+  restore_groups(ctx, stub.groups);
   ctx.remote.check("setresgid", SYS_setresgid, p.gid[0], p.gid[1], p.gid[2]);
   ctx.remote.check("setresuid", SYS_setresuid, p.uid[0], p.uid[1], p.uid[2]);
   ctx.remote.call(SYS_setfsgid, p.gid[3]);  // returns the previous fsgid, never an error

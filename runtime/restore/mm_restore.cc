@@ -1,8 +1,10 @@
 // The mm fields the kernel keeps about an address space (code/data/brk/stack bounds, the
 // argv/env area /proc/PID/cmdline reads, the saved auxv, /proc/PID/exe) in one
-// prctl(PR_SET_MM, PR_SET_MM_MAP) call. It needs CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE
-// (kernel/sys.c prctl_set_mm_map), and replacing exe_file is refused while the old executable
-// is still mapped, so this runs after the stub's mappings are gone.
+// prctl(PR_SET_MM, PR_SET_MM_MAP) call. Setting exe_fd needs CAP_SYS_ADMIN or
+// CAP_CHECKPOINT_RESTORE in the caller's own user namespace (kernel/sys.c prctl_set_mm_map,
+// checkpoint_restore_ns_capable; the other fields need none, verified on 6.18), so the stub,
+// root of a container's user namespace, may do it. Replacing exe_file is refused while the old
+// executable is still mapped, so this runs after the stub's mappings are gone.
 #include <fcntl.h>
 #include <linux/prctl.h>
 #include <sys/prctl.h>

@@ -6,9 +6,11 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "runtime/model/id_map.h"
 #include "runtime/model/task_model.h"
 #include "runtime/restore/image_source.h"
 #include "runtime/task/memory.h"
@@ -42,6 +44,9 @@ struct ProcessContext {
   // them into this stub (fd_channel.h; open from the code area to the end of restore_files).
   const FileTable* files = nullptr;
   FdChannel* channel = nullptr;
+  // The container's user namespace as dumped (its maps equal the restored one's, checked by
+  // check_user_namespace); null when the image has none.
+  const model::UserNamespace* user_namespace = nullptr;
   uint64_t code_area = 0;  // start of the code page; scratch follows it
   uint64_t code_area_size() const { return (kCodePages + kScratchPages) * kPageSize; }
   uint64_t scratch() const { return code_area + kCodePages * kPageSize; }
@@ -96,6 +101,24 @@ void check_seccomp(const model::Thread& thread, size_t max_program_bytes);
 void restore_timers(ProcessContext& ctx);
 // credentials_restore.cc: groups, ids, capabilities, securebits, no_new_privs, dumpable.
 void restore_credentials(ProcessContext& ctx);
+
+// What restore_credentials does about supplementary groups (pure). In a user namespace whose
+// setgroups is "deny", setgroups(2) fails with EPERM for everyone inside (kernel/groups.c
+// may_setgroups, userns_may_setgroups), and groups the namespace does not map cannot be set by
+// anyone inside; in both cases the process can only have what the stub inherited.
+struct GroupsStep {
+  enum class Kind { keep, set, refuse };
+  Kind kind = Kind::keep;
+  std::string reason;  // refuse: why, and what to do
+};
+// `now`: the stub's groups, split by the namespace's gid_map (all mapped when there is none).
+GroupsStep plan_groups(const model::Process& p, const model::SplitGroups& now,
+                       bool setgroups_allowed);
+
+// user_namespace_check.cc: throws one line unless the restored container's user namespace (the
+// one of `init_host_pid`) is the dumped one: both absent, or the same uid_map, gid_map (outside
+// ids in our view) and setgroups mode. Ids restored into other maps would be other host ids.
+void check_user_namespace(pid_t init_host_pid, const std::optional<model::UserNamespace>& dumped);
 // registers_restore.cc: the last step: unmap the code area and load the dumped registers.
 void restore_registers(ProcessContext& ctx);
 // Loads a non-leader thread's xstate, registers and mask (the code area stays mapped).

@@ -1,6 +1,7 @@
 // restore_tree(): the restore of a process tree read as a list of stages. The stubs already
-// exist (run_stub); the open file descriptions are made once for all (file_table.h); then each
-// stub is seized and turned into its dumped process:
+// exist (run_stub) in a container whose user namespace is checked to be the dumped one; the
+// open file descriptions are made once for all (file_table.h); then each stub is seized and
+// turned into its dumped process:
 //   code area -> fd channel -> address space (vdso, unmap, map, fill) -> mm fields -> files ->
 //   signal actions -> process state -> pending signals -> threads (created by the leader, each
 //   given its own state, seccomp filters, credentials and registers) -> timers -> leader's seccomp
@@ -54,13 +55,15 @@ void check_cpu(const model::Checkpoint& checkpoint) {
   }
 }
 
-void restore_process(const model::Process& process, RestoredTree::Task& t, const ImageSource& image,
+void restore_process(const model::Checkpoint& checkpoint, const model::Process& process,
+                     RestoredTree::Task& t, const ImageSource& image,
                      const RestoreOptions& options, const FileTable& files) {
   task::RemoteSyscaller remote(t.attachment);
   ProcessContext ctx{process, t.host_pid, t.attachment, remote, task::TaskMemory(t.host_pid),
                      image};
   ctx.shared_memory_fds = &options.shared_memory_fds;
   ctx.files = &files;
+  if (checkpoint.user_namespace) ctx.user_namespace = &*checkpoint.user_namespace;
   install_code_area(ctx);
   FdChannel channel(ctx, highest_fd(process));
   ctx.channel = &channel;
@@ -148,6 +151,7 @@ RestoredTree restore_tree(pid_t stub_init_host_pid, const model::Checkpoint& che
   RestorePlan plan = plan_restore(checkpoint);
   check_cpu(checkpoint);
   if (options.stub_control_fd >= 0) wait_for_stubs(options.stub_control_fd);
+  check_user_namespace(stub_init_host_pid, checkpoint.user_namespace);
 
   std::map<pid_t, pid_t> hosts = find_stubs(stub_init_host_pid);
   std::vector<RestoredTree::Task> tasks;
@@ -175,7 +179,7 @@ RestoredTree restore_tree(pid_t stub_init_host_pid, const model::Checkpoint& che
   for (const model::Process& p : checkpoint.processes) by_pid[p.pid] = &p;
   for (RestoredTree::Task& t : tree.tasks()) {
     with_context("restore pid " + std::to_string(t.pid),
-                 [&] { restore_process(*by_pid.at(t.pid), t, image, options, files); });
+                  [&] { restore_process(checkpoint, *by_pid.at(t.pid), t, image, options, files); });
   }
   return tree;
 }

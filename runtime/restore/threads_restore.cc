@@ -54,6 +54,7 @@ void restore_one(ProcessContext& leader, const model::Thread& t, task::SeizedTas
   task::RemoteSyscaller remote(task, leader.code_area);
   ProcessContext ctx{leader.process, host, task, remote, task::TaskMemory(host), leader.image};
   ctx.code_area = leader.code_area;
+  ctx.user_namespace = leader.user_namespace;
   restore_thread_state(ctx, t);
   restore_thread_pending(ctx, t);
   // Filters are per thread too; they go on while the thread still has CAP_SYS_ADMIN.

@@ -335,9 +335,34 @@ TEST(ModelJson, TmpfsMountWithoutItsStreamIsRefused) {
   }
 }
 
+TEST(ModelJson, UserNamespaceAndUnmappedGroupsRoundTrip) {
+  Checkpoint c = sample();
+  c.user_namespace =
+      UserNamespace{{{0, 300000, 1000}, {1000, 410000, 64536}}, {{0, 500000, 65536}}, false};
+  c.processes[0].unmapped_groups = {0, 4242};
+  nlohmann::json j = to_json(c);
+  EXPECT_EQ(j["user_namespace"]["setgroups"], "deny");
+  EXPECT_EQ(j["user_namespace"]["uid_map"][1], nlohmann::json({1000, 410000, 64536}));
+  Checkpoint back = checkpoint_from_json(nlohmann::json::parse(j.dump()));
+  EXPECT_EQ(back.user_namespace, c.user_namespace);
+  EXPECT_EQ(back.processes[0].unmapped_groups, (std::vector<uint32_t>{0, 4242}));
+  EXPECT_EQ(to_json(back), j);
+
+  // Without one the key is absent and stays so.
+  EXPECT_FALSE(to_json(sample()).contains("user_namespace"));
+  EXPECT_EQ(checkpoint_from_json(to_json(sample())).user_namespace, std::nullopt);
+
+  j["user_namespace"]["setgroups"] = "sometimes";
+  EXPECT_THROW(checkpoint_from_json(j), Error);
+  j["user_namespace"]["setgroups"] = "allow";
+  j["user_namespace"]["gid_map"][0] = nlohmann::json({0, 1});
+  EXPECT_THROW(checkpoint_from_json(j), Error);
+}
+
 TEST(ModelJson, OptionalKeysMayBeAbsent) {
   nlohmann::json j = to_json(sample());
   j["processes"][0].erase("child_subreaper");
+  j["processes"][0].erase("unmapped_groups");
   j["processes"][0]["threads"][0].erase("clear_child_tid");
   Checkpoint back = checkpoint_from_json(j);
   EXPECT_FALSE(back.processes[0].child_subreaper);

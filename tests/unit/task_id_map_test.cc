@@ -1,4 +1,4 @@
-// uid_map/gid_map parsing and the mapping both ways (runtime/task/id_map.h).
+// uid_map/gid_map parsing and the mapping both ways (common/id_map.h).
 #include <gtest/gtest.h>
 
 #include "common/error.h"
