@@ -200,7 +200,13 @@ void collect_timers(task::Syscaller& sc, task::TaskMemory& mem, uint64_t scratch
     sc.check("getitimer", SYS_getitimer, static_cast<uint64_t>(which), scratch);
     struct itimerval tv {};
     mem.read(scratch, &tv, sizeof tv);
-    if (tv.it_value.tv_sec == 0 && tv.it_value.tv_usec == 0) continue;  // disarmed
+    // Disarmed only when both are zero. A periodic ITIMER_REAL that expired while the task was
+    // stopped reads value 0 with its interval: the kernel re-arms it when the task dequeues the
+    // SIGALRM (kernel/signal.c dequeue_signal; it_real_fn returns HRTIMER_NORESTART), which the
+    // stopped task has not done yet. That timer is alive and must come back.
+    bool value_zero = tv.it_value.tv_sec == 0 && tv.it_value.tv_usec == 0;
+    bool interval_zero = tv.it_interval.tv_sec == 0 && tv.it_interval.tv_usec == 0;
+    if (value_zero && interval_zero) continue;
     p.itimers.push_back(
         model::ITimer{which, timeval_to_ns(tv.it_value), timeval_to_ns(tv.it_interval)});
   }

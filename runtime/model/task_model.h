@@ -111,7 +111,9 @@ struct Fd {
 // An armed interval timer (setitimer); unarmed ones are not recorded.
 struct ITimer {
   int which = 0;                           // ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF
-  uint64_t value_ns = 0, interval_ns = 0;  // time left to the next expiry; period
+  // Time left to the next expiry (0 for a periodic ITIMER_REAL that expired and waits for its
+  // SIGALRM to be taken to re-arm); period.
+  uint64_t value_ns = 0, interval_ns = 0;
   bool operator==(const ITimer&) const = default;
 };
 

@@ -144,7 +144,10 @@ void restore_itimers(ProcessContext& ctx) {
     if (t.which != ITIMER_REAL && t.which != ITIMER_VIRTUAL && t.which != ITIMER_PROF)
       throw Error("interval timer of unknown kind " + std::to_string(t.which));
     struct itimerval tv {};
-    tv.it_value = ns_to_timeval(t.value_ns);
+    // A periodic timer dumped between its expiry and the dequeue of its SIGALRM (value 0; the
+    // signal is restored as pending) cannot be set up that way: setitimer with value 0 disarms.
+    // Arm it one interval ahead, as the dequeue would have re-armed it.
+    tv.it_value = ns_to_timeval(t.value_ns != 0 ? t.value_ns : t.interval_ns);
     tv.it_interval = ns_to_timeval(t.interval_ns);
     uint64_t addr = ctx.put(&tv, sizeof tv);
     with_context("interval timer " + std::to_string(t.which), [&] {

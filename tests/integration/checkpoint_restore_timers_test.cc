@@ -128,6 +128,30 @@ TEST(CheckpointRestore, TimersAndPendingSignalsSurviveOnSchedule) {
   EXPECT_EQ(r["rt_schedule_ok"], 1);
 }
 
+// A periodic ITIMER_REAL that fired while its SIGALRM was blocked waits, unarmed, for the
+// signal to be taken (the kernel re-arms it at dequeue): the dump sees value 0 with an interval.
+// After the restore the timer must keep firing once the workload takes the signal.
+TEST(CheckpointRestore, PeriodicItimerWaitingForItsSignalKeepsFiring) {
+  CKPT_REQUIRE_ROOT();
+  Cli cli;
+  TimersContainer c(cli, "stalled", "stalled");
+  auto run = cli({"run", "-d", c.spec()});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  auto ready = c.ready();
+  ASSERT_TRUE(ready.count("stalled_value_us")) << "the workload did not get ready";
+  EXPECT_EQ(ready["stalled_value_us"], 0) << "the timer should wait for its signal, unarmed";
+  std::string image = cli.scratch().file("image");
+  auto ck = cli({"checkpoint", "--image-path", image, c.id()}, seconds(120));
+  ASSERT_EQ(ck.exit_code, 0) << ck.err;
+  auto rs = cli({"restore", "-d", "--image-path", image}, seconds(120));
+  ASSERT_EQ(rs.exit_code, 0) << rs.err;
+  auto r = c.report();
+  ASSERT_TRUE(r.count("alrm")) << "no report after the restore";
+  // The pending SIGALRM, then the timer going on every 20 ms: five within the 10 s the workload
+  // waits. A lost timer delivers the pending signal only.
+  EXPECT_GE(r["alrm"], 5) << "the periodic interval timer stopped after the restore";
+}
+
 TEST(CheckpointRestore, ImageInspectShowsTimers) {
   CKPT_REQUIRE_ROOT();
   Cli cli;

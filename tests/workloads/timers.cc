@@ -3,6 +3,10 @@
 //
 //   timers DIR            the timer test
 //   timers DIR foreign    holds a timer on another process's CPU clock (must be refused)
+//   timers DIR stalled    a periodic ITIMER_REAL (kStalledMs) whose SIGALRM is blocked: after
+//                         its first expiry it waits, unarmed, for the signal to be taken;
+//                         after DIR/go it unblocks SIGALRM and reports "alrm=N" once N reached
+//                         kStalledWanted or kStalledWaitMs passed
 //
 // The timer test:
 //  - SIGUSR1 blocked and sent to itself with sigqueue (value kUsr1Value): pending across the dump;
@@ -149,12 +153,46 @@ std::string field(const char* key, long long value) {
   return std::string(key) + "=" + std::to_string(value) + " ";
 }
 
+// The kernel re-arms a periodic ITIMER_REAL only when its SIGALRM is dequeued: with the signal
+// blocked, the timer fires once and then waits, its value reading 0. A checkpoint taken then
+// must still bring the timer back.
+[[noreturn]] void stalled(const std::string& dir) {
+  constexpr long kStalledMs = 20, kStalledWanted = 5, kStalledWaitMs = 10000;
+  handle(SIGALRM, on_alrm);
+  sigset_t alrm;
+  sigemptyset(&alrm);
+  sigaddset(&alrm, SIGALRM);
+  if (sigprocmask(SIG_BLOCK, &alrm, nullptr) != 0) _exit(3);
+  struct itimerval itv {};
+  itv.it_value.tv_usec = kStalledMs * 1000;
+  itv.it_interval.tv_usec = kStalledMs * 1000;
+  if (setitimer(ITIMER_REAL, &itv, nullptr) != 0) _exit(7);
+  for (int i = 0;; ++i) {  // until it fired and stalled on its pending signal
+    sigset_t now;
+    sigpending(&now);
+    if (sigismember(&now, SIGALRM)) break;
+    if (i > 500) _exit(6);
+    sleep_ms(10);
+  }
+  struct itimerval now {};
+  getitimer(ITIMER_REAL, &now);
+  write_file(dir + "/ready",
+             field("pid", getpid()) + field("stalled_value_us", now.it_value.tv_usec) + "\n");
+  wait_for(dir + "/go");
+  if (sigprocmask(SIG_UNBLOCK, &alrm, nullptr) != 0) _exit(8);
+  int64_t deadline = now_ns() + kStalledWaitMs * 1'000'000;
+  while (g_n_alrm < kStalledWanted && now_ns() < deadline) sleep_ms(5);
+  write_file(dir + "/report", field("alrm", g_n_alrm) + "\n");
+  for (;;) pause();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 2) return 2;
   std::string dir = argv[1];
   if (argc > 2 && std::strcmp(argv[2], "foreign") == 0) foreign(dir);
+  if (argc > 2 && std::strcmp(argv[2], "stalled") == 0) stalled(dir);
 
   const int rt = SIGRTMIN + 1, pend = SIGRTMIN + 2;
   handle(SIGALRM, on_alrm);
