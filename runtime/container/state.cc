@@ -3,7 +3,9 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <poll.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,6 +17,7 @@
 #include "common/file_lock.h"
 #include "common/file_util.h"
 #include "common/parse_number.h"
+#include "common/unique_fd.h"
 #include "config/spec_json.h"
 
 namespace ckpt::runtime {
@@ -253,6 +256,20 @@ bool process_alive(pid_t pid, unsigned long long start_time) {
   return pid > 0 && start_time != 0 && process_start_time(pid) == start_time;
 }
 
+namespace {
+
+// Waits (at most `ms`) until process `pid` has exited; returns at once if it is gone.
+void wait_exit_of(pid_t pid, int ms) {
+  int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (fd < 0) return;
+  UniqueFd owner(fd);
+  pollfd pfd = {fd, POLLIN, 0};
+  while (::poll(&pfd, 1, ms) < 0 && errno == EINTR) {
+  }
+}
+
+}  // namespace
+
 Status derive_status(const ContainerState& state, const Liveness& live) {
   if (state.creating) return live.creator_alive ? Status::creating : Status::broken;
   if (!live.init_alive) return Status::stopped;
@@ -275,6 +292,13 @@ Status current_status(const StateStore& store, ContainerState& state) {
   }
   Status status = derive_status(state, live);
   if (status == Status::stopped) {
+    // The init may have died an instant ago: its monitor reaps it, records the exit and exits
+    // (monitor_container). Give it that instant, so `stopped` always comes with its exit code.
+    std::string exit_path = store.dir(state.id) + "/exit.json";
+    bool monitor_is_creator = state.monitor_pid > 0 && state.monitor_pid == state.creator_pid;
+    if (state.detached && monitor_is_creator && ::access(exit_path.c_str(), F_OK) != 0 &&
+        process_alive(state.monitor_pid, state.creator_start_time))
+      wait_exit_of(state.monitor_pid, 2000);
     try {
       auto j = nlohmann::json::parse(read_file(store.dir(state.id) + "/exit.json"));
       state.exit_code = j.at("exit_code").get<int>();
