@@ -25,6 +25,7 @@ using std::chrono::seconds;
 struct ThreadLine {
   long tid = -1, rounds = -1;
   int getppid = -1, uname = -1, magic = -1, seccomp = -1, filters = -1;
+  int after_tsync = 0;  // the values were read after the workload's TSYNC install finished
 };
 
 struct Report {
@@ -44,9 +45,9 @@ Report parse(const std::string& text) {
     char token[32] = {};
     if (std::sscanf(line.c_str(),
                     "thread=%d tid=%ld rounds=%ld getppid=%d uname=%d magic=%d seccomp=%d "
-                    "filters=%d",
-                    &i, &t.tid, &t.rounds, &t.getppid, &t.uname, &t.magic, &t.seccomp,
-                    &t.filters) == 8) {
+                    "filters=%d after_tsync=%d",
+                    &i, &t.tid, &t.rounds, &t.getppid, &t.uname, &t.magic, &t.seccomp, &t.filters,
+                    &t.after_tsync) >= 8) {
       r.threads[i] = t;
     } else if (std::sscanf(line.c_str(), "pid=%ld token=%31s", &r.pid, token) == 2) {
       r.token = token;
@@ -197,7 +198,10 @@ TEST(CheckpointRestore, SeccompFiltersSurvivePerThread) {
   wait_until(
       [&] {
         synced = c.report();
-        return synced.tsync != -1000 && synced.threads.size() == 2;
+        // Both threads must have looked at their filters since the install: a report written
+        // in between shows the main thread's count from before it.
+        return synced.tsync != -1000 && synced.threads.size() == 2 &&
+               synced.threads.at(0).after_tsync == 1 && synced.threads.at(1).after_tsync == 1;
       },
       seconds(60));
   EXPECT_EQ(synced.tsync, 0) << "TSYNC blocked by thread " << synced.tsync

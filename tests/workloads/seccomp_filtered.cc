@@ -54,12 +54,16 @@ struct Observed {
   std::atomic<long> rounds{0};
   std::atomic<int> getppid_errno{0}, uname_errno{0}, magic_errno{0};
   std::atomic<int> seccomp{-1}, filters{-1};
+  // 1 once this thread's latest observation began after the TSYNC install finished: only then
+  // do its seccomp values show the synced filter.
+  std::atomic<int> after_tsync{0};
 };
 
 Observed g_seen[kThreads];  // written by each thread, read by the reporter
 volatile sig_atomic_t g_report = 0;
 std::atomic<int> g_tsync_request{0};  // lock-free: set from the SIGUSR2 handler
 std::atomic<long> g_tsync_result{-1000};
+std::atomic<bool> g_tsync_done{false};
 
 void on_usr1(int) {
   g_report = 1;
@@ -153,6 +157,7 @@ void read_status(int& mode, int& filters) {
 }
 
 void observe(Observed& o) {
+  bool synced = g_tsync_done.load();
   o.tid.store(syscall(SYS_gettid));
   o.getppid_errno.store(errno_of(syscall(SYS_getppid)));
   utsname u;
@@ -162,6 +167,7 @@ void observe(Observed& o) {
   read_status(mode, filters);
   o.seccomp.store(mode);
   o.filters.store(filters);
+  o.after_tsync.store(synced ? 1 : 0);
   o.rounds.fetch_add(1);
 }
 
@@ -171,6 +177,7 @@ void tsync_allow_all() {
   sock_fprog prog{1, code};
   long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog);
   g_tsync_result.store(r < 0 ? -errno : r);
+  g_tsync_done.store(true);
 }
 
 void worker(std::atomic<bool>& ready) {
@@ -189,10 +196,11 @@ void write_report(const std::string& dir, uint64_t token) {
   if (f == nullptr) return;
   for (int i = 0; i < kThreads; ++i) {
     const Observed& o = g_seen[i];
-    std::fprintf(
-        f, "thread=%d tid=%ld rounds=%ld getppid=%d uname=%d magic=%d seccomp=%d filters=%d\n", i,
-        o.tid.load(), o.rounds.load(), o.getppid_errno.load(), o.uname_errno.load(),
-        o.magic_errno.load(), o.seccomp.load(), o.filters.load());
+    std::fprintf(f,
+                 "thread=%d tid=%ld rounds=%ld getppid=%d uname=%d magic=%d seccomp=%d filters=%d "
+                 "after_tsync=%d\n",
+                 i, o.tid.load(), o.rounds.load(), o.getppid_errno.load(), o.uname_errno.load(),
+                 o.magic_errno.load(), o.seccomp.load(), o.filters.load(), o.after_tsync.load());
   }
   std::fprintf(f, "pid=%d token=%llx\ntsync=%ld\nend\n", getpid(),
                static_cast<unsigned long long>(token), g_tsync_result.load());
