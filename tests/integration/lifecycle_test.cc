@@ -272,5 +272,22 @@ TEST(Lifecycle, ExecJoinsTheContainer) {
   EXPECT_NE(ps.out.find("\"container_pid\":1"), std::string::npos) << ps.out;
 }
 
+// An fd the caller of `exec` holds (here 7, from the shell that runs it) must not reach the
+// container: the exec'd process sees stdio only.
+TEST(Lifecycle, ExecDoesNotPassTheCallersFdsIntoTheContainer) {
+  CKPT_REQUIRE_ROOT();
+  Cli cli;
+  std::string id = unique_name("execfd");
+  cli.track(id);
+  auto spec = write_spec(cli, id, {"/bin/sleep", "60"});
+  ASSERT_EQ(cli({"run", "-d", spec}).exit_code, 0);
+  std::string command = "exec 7</etc/hostname; exec '" + binary() + "' --root '" + cli.root() +
+                        "' exec " + id + " -- /bin/ls /proc/self/fd";
+  auto r = run_command({"/bin/sh", "-c", command});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  // ls lists 0 1 2 and the fd of the directory it reads (3).
+  EXPECT_EQ(r.out, "0\n1\n2\n3\n") << "the caller's fd 7 leaked into the container";
+}
+
 }  // namespace
 }  // namespace ckpt::test
