@@ -192,9 +192,16 @@ bool StateStore::exists(const std::string& id) const {
 }
 
 ContainerState StateStore::load(const std::string& id) const {
-  if (!exists(id))
+  if (!exists(id)) {
+    // A creator killed before it published the container leaves only its hidden staging
+    // directory: garbage no command would show, removed here so "does not exist" is the truth.
+    try {
+      remove_stale_staging(id);
+    } catch (const Error&) {
+    }
     throw Error("container '" + id + "' does not exist", 0,
                 "`crun-ckpt --root " + root_ + " list` shows the containers");
+  }
   std::string text;
   try {
     text = read_file(dir(id) + "/state.json");
@@ -218,6 +225,10 @@ config::ContainerSpec StateStore::load_spec(const std::string& id) const {
 }
 
 std::vector<std::string> StateStore::list() const {
+  try {
+    remove_stale_staging();  // creators killed before publishing: nothing to list, only garbage
+  } catch (const Error&) {
+  }
   std::vector<std::string> ids;
   DIR* d = ::opendir(root_.c_str());
   if (d == nullptr) return ids;
