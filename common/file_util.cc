@@ -165,4 +165,16 @@ void remove_tree(const std::string& path) {
   with_context("remove " + path, [&] { remove_at(AT_FDCWD, path.c_str(), st.st_dev); });
 }
 
+void for_each_line(std::string_view text,
+                   const std::function<void(size_t, const std::string&)>& fn) {
+  size_t lineno = 0, start = 0;
+  while (start < text.size()) {
+    size_t nl = text.find('\n', start);
+    size_t end = nl == std::string_view::npos ? text.size() : nl;
+    ++lineno;
+    if (end > start) fn(lineno, std::string(text.substr(start, end - start)));
+    start = end + 1;
+  }
+}
+
 }  // namespace ckpt

@@ -33,6 +33,11 @@ void write_full(int fd, const void* buf, size_t len, const std::string& what);
 void for_each_proc_field(std::string_view text,
                          const std::function<void(const std::string&, const std::string&)>& fn);
 
+// Calls fn(line_number, line) for every non-empty line of `text` (numbered from 1, without the
+// newline): parsers of /proc tables name the line they refuse.
+void for_each_line(std::string_view text,
+                   const std::function<void(size_t, const std::string&)>& fn);
+
 // Splits on `sep`, dropping empty fields.
 std::vector<std::string> split(std::string_view text, char sep);
 std::string_view trim(std::string_view text);

@@ -3,21 +3,18 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "common/file_util.h"
 #include "common/parse_number.h"
 
 namespace ckpt {
 
 IdMap IdMap::parse(const std::string& text) {
   std::vector<IdRange> ranges;
-  std::istringstream lines(text);
-  std::string line;
-  size_t lineno = 0;
-  while (std::getline(lines, line)) {
-    ++lineno;
+  for_each_line(text, [&](size_t lineno, const std::string& line) {
     std::istringstream words(line);
     std::vector<std::string> w;
     for (std::string word; words >> word;) w.push_back(word);
-    if (w.empty()) continue;
+    if (w.empty()) return;
     std::string where = "line " + std::to_string(lineno);
     if (w.size() != 3)
       throw Error(where + ": expected 'INSIDE OUTSIDE COUNT', found '" + line + "'");
@@ -28,7 +25,7 @@ IdMap IdMap::parse(const std::string& text) {
     });
     if (r.count == 0) throw Error(where + ": a range of 0 ids");
     ranges.push_back(r);
-  }
+  });
   return IdMap(std::move(ranges));
 }
 

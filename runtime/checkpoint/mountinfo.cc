@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "common/file_util.h"
 #include "common/parse_number.h"
 
 namespace ckpt::checkpoint {
@@ -87,15 +88,10 @@ bool MountInfo::read_only() const {
 
 std::vector<MountInfo> parse_mount_records(const std::string& text) {
   std::vector<MountInfo> out;
-  std::istringstream lines(text);
-  std::string line;
-  size_t lineno = 0;
-  while (std::getline(lines, line)) {
-    ++lineno;
-    if (line.empty()) continue;
+  for_each_line(text, [&](size_t lineno, const std::string& line) {
     out.push_back(
         with_context("mountinfo line " + std::to_string(lineno), [&] { return parse_line(line); }));
-  }
+  });
   return out;
 }
 

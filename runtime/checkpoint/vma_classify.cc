@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "common/file_util.h"
 
 namespace ckpt::checkpoint {
 
@@ -53,17 +54,12 @@ bool SmapsEntry::has_flag(const char* code) const {
 
 std::vector<SmapsEntry> parse_smaps(const std::string& text) {
   std::vector<SmapsEntry> out;
-  std::istringstream lines(text);
-  std::string line;
-  size_t lineno = 0;
-  while (std::getline(lines, line)) {
-    ++lineno;
-    if (line.empty()) continue;
+  for_each_line(text, [&](size_t lineno, const std::string& line) {
     if (is_header(line)) {
       auto parsed = with_context("smaps line " + std::to_string(lineno),
                                  [&] { return task::parse_maps(line); });
       out.push_back(SmapsEntry{parsed.at(0), {}});
-      continue;
+      return;
     }
     if (out.empty()) throw Error("smaps line " + std::to_string(lineno) + ": field before any VMA");
     if (starts_with(line, "VmFlags:")) {
@@ -71,7 +67,7 @@ std::vector<SmapsEntry> parse_smaps(const std::string& text) {
       std::string f;
       while (flags >> f) out.back().vm_flags.push_back(f);
     }
-  }
+  });
   return out;
 }
 

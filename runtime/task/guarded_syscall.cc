@@ -142,26 +142,11 @@ void GuardedSyscaller::start_fallback() {
 long GuardedSyscaller::invoke(long nr, const std::array<uint64_t, 6>& args) {
   if (finished_) throw Error("guarded syscall in " + who(tid()) + " after finish()");
   if (!thread_.stopped()) throw Error("guarded syscall: " + who(tid()) + " is not stopped");
-  Regs regs = chain_;
-  regs.rip = syscall_insn_;
-  regs.rax = static_cast<unsigned long long>(nr);
-  regs.rdi = args[0];
-  regs.rsi = args[1];
-  regs.rdx = args[2];
-  regs.r10 = args[3];
-  regs.r8 = args[4];
-  regs.r9 = args[5];
-  set_regs(tid(), regs);
-  step(GuardStep::call_prepared);
-  run_to_syscall_stop(thread_);
-  Regs entry = get_regs(tid());
-  if (static_cast<long>(entry.orig_rax) != nr)
-    throw Error("guarded syscall " + std::to_string(nr) + " in " + who(tid()) +
-                ": stopped at the entry of syscall " + std::to_string(entry.orig_rax));
-  step(GuardStep::call_entered);
-  run_to_syscall_stop(thread_);
-  step(GuardStep::call_returned);
-  return static_cast<long>(get_regs(tid()).rax);
+  return run_syscall_at(thread_, chain_, syscall_insn_, nr, args, [this](SyscallPhase p) {
+    step(p == SyscallPhase::loaded    ? GuardStep::call_prepared
+         : p == SyscallPhase::entered ? GuardStep::call_entered
+                                      : GuardStep::call_returned);
+  });
 }
 
 void GuardedSyscaller::finish() {

@@ -100,7 +100,11 @@ void run_to_syscall_stop(SeizedTask& task) {
 }
 
 long run_syscall_at(SeizedTask& task, const Regs& base, uint64_t insn, long nr,
-                    const std::array<uint64_t, 6>& args) {
+                    const std::array<uint64_t, 6>& args,
+                    const std::function<void(SyscallPhase)>& on_phase) {
+  auto phase = [&](SyscallPhase p) {
+    if (on_phase) on_phase(p);
+  };
   pid_t tid = task.tid();
   Regs regs = base;
   regs.rip = insn;
@@ -115,6 +119,7 @@ long run_syscall_at(SeizedTask& task, const Regs& base, uint64_t insn, long nr,
   // to restart when the task leaves a stop that happened inside one.
   regs.orig_rax = static_cast<unsigned long long>(-1);
   set_regs(tid, regs);
+  phase(SyscallPhase::loaded);
 
   run_to_syscall_stop(task);  // entry
   Regs entry = get_regs(tid);
@@ -122,7 +127,9 @@ long run_syscall_at(SeizedTask& task, const Regs& base, uint64_t insn, long nr,
     throw Error("remote syscall " + std::to_string(nr) + " in " + who(tid) +
                 ": stopped at entry of syscall " + std::to_string(entry.orig_rax));
   }
+  phase(SyscallPhase::entered);
   run_to_syscall_stop(task);  // exit
+  phase(SyscallPhase::returned);
   return static_cast<long>(get_regs(tid).rax);
 }
 

@@ -16,6 +16,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "runtime/task/ptrace_attachment.h"
@@ -63,10 +64,16 @@ uint64_t find_syscall_insn(pid_t pid);
 // stops it first is taken off and kept (SeizedTask::defer_current_signal).
 void run_to_syscall_stop(SeizedTask& task);
 
+// The instants of one injected call, for callers that act between them (guarded_syscall.h).
+enum class SyscallPhase { loaded, entered, returned };
+
 // Runs syscall `nr` with `args` from the `syscall` instruction at `insn`, starting from
 // registers `base` (only rip, rax, the argument registers and orig_rax are replaced), and
 // returns rax at syscall exit. Throws if the task stops at the entry of another syscall.
+// `on_phase`, if given, is called once the registers are loaded, at the entry stop and at the
+// exit stop.
 long run_syscall_at(SeizedTask& task, const Regs& base, uint64_t insn, long nr,
-                    const std::array<uint64_t, 6>& args);
+                    const std::array<uint64_t, 6>& args,
+                    const std::function<void(SyscallPhase)>& on_phase = {});
 
 }  // namespace ckpt::task
