@@ -6,10 +6,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <optional>
 #include <set>
 
 #include "cgroup/cgroup.h"
 #include "common/error.h"
+#include "common/file_util.h"
 #include "runtime/checkpoint/checkpoint.h"
 
 namespace ckpt::checkpoint {
@@ -36,18 +38,62 @@ class ThawGuard {
     cg_->thaw();
     cg_ = nullptr;
   }
+  // For error paths: thaws now if not done yet, without throwing.
+  void thaw_quietly() noexcept {
+    if (cg_ == nullptr) return;
+    try {
+      cg_->thaw();
+    } catch (...) {
+    }
+    cg_ = nullptr;
+  }
 
  private:
   cgroup::Cgroup* cg_;
 };
 
+using Clock = std::chrono::steady_clock;
+
+void nap(long us) {
+  struct timespec ts = {us / 1'000'000, (us % 1'000'000) * 1000};
+  nanosleep(&ts, nullptr);
+}
+
+// A freeze that catches a vfork child before its execve (a shell starting every command that
+// way) is retried: the window is microseconds long, so a thaw and another freeze almost always
+// find it gone. Past this, the checkpoint refuses.
+constexpr auto kSharedMmPatience = std::chrono::seconds(2);
+// A task that does not reach its interrupt stop in this time is held in the kernel by something
+// we do not know of; better a clear failure than a checkpoint that never ends.
+constexpr auto kStopPatience = std::chrono::seconds(10);
+
 // Waits for the stop requested by the PTRACE_INTERRUPT sent while the cgroup was frozen.
-// A signal dequeued first shows as a signal-delivery-stop: keep it (it is recorded as pending
-// and re-sent on detach) and let the task reach the interrupt stop.
-void wait_interrupt_stop(task::SeizedTask& t) {
+// A signal dequeued first shows as a signal-delivery-stop: it is queued again at once
+// (defer_current_signal) and the task goes on to the interrupt stop. Bounded: a task that
+// never stops is released (its trace ends with our exit; detaching needs a stop) and the
+// checkpoint fails naming it.
+void wait_interrupt_stop(task::SeizedTask& t, Clock::time_point deadline) {
+  long nap_us = 50;
   for (;;) {
-    task::Stop s = t.wait_stop();
-    if (s.kind != task::Stop::signal_delivery) return;
+    std::optional<task::Stop> s = t.poll_stop();
+    if (!s) {
+      if (Clock::now() > deadline) {
+        pid_t tid = t.release();
+        std::string wchan;
+        try {
+          wchan = read_file("/proc/" + std::to_string(tid) + "/wchan");
+        } catch (const Error&) {
+        }
+        throw Error("task " + std::to_string(tid) + " did not stop within " +
+                        std::to_string(kStopPatience.count()) + " s (waiting in the kernel at " +
+                        (wchan.empty() ? std::string("?") : wchan) + ")",
+                    0, "retry the checkpoint; the container goes on untouched");
+      }
+      nap(nap_us);
+      nap_us = std::min(nap_us * 2, 10'000L);
+      continue;
+    }
+    if (s->kind != task::Stop::signal_delivery) return;
     t.defer_current_signal();
     t.resume(PTRACE_CONT, 0);
   }
@@ -65,7 +111,6 @@ void wait_interrupt_stop(task::SeizedTask& t) {
 // next: a deadlock. So every tid is polled (WNOHANG, __WALL for non-leader threads) until all
 // are collected. No other child of ours is touched (no waitpid(-1)).
 void collect_killed(std::vector<pid_t> tids) {
-  using Clock = std::chrono::steady_clock;
   // SIGKILL is not stoppable, so exits come within milliseconds; the bound only guards against
   // an unforeseen kernel wait. Whatever is left is released when our trace ends (our exit).
   const auto deadline = Clock::now() + std::chrono::seconds(10);
@@ -140,15 +185,17 @@ void SeizedContainer::kill() {
   collect_killed(std::move(traced));
 }
 
-SeizedContainer seize_container(cgroup::Cgroup& cgroup, pid_t init_host_pid,
-                                const DumpOptions& options) {
-  if (options.progress) options.progress(Stage::seize, 0);
-  return with_context("checkpoint: seize container " + cgroup.path(), [&] {
-    std::vector<SeizedProcess> seized;
-    cgroup.freeze();
-    ThawGuard guard(cgroup);
+namespace {
 
-    std::vector<TreeNode> tree = build_tree(read_processes(cgroup, init_host_pid), init_host_pid);
+// Seizes and interrupts every thread of `tree` while the cgroup is frozen, then thaws (through
+// `guard`) and waits until each is in its interrupt stop.
+SeizedContainer seize_frozen(cgroup::Cgroup& cgroup, pid_t init_host_pid,
+                             std::vector<TreeNode> tree, ThawGuard& guard,
+                             const DumpOptions& options) {
+  // The seized tasks must outlive the thaw on every path: destroying one detaches it, which
+  // waits for a stop that a v1-frozen task never reaches.
+  std::vector<SeizedProcess> seized;
+  try {
     std::set<pid_t> all_tids;
     for (auto& node : tree) {
       SeizedProcess sp{node, {}};
@@ -182,9 +229,43 @@ SeizedContainer seize_container(cgroup::Cgroup& cgroup, pid_t init_host_pid,
       }
     }
     guard.thaw();
+    auto deadline = Clock::now() + kStopPatience;
     for (auto& p : seized)
-      for (auto& t : p.threads) wait_interrupt_stop(t);
+      for (auto& t : p.threads) wait_interrupt_stop(t, deadline);
     return SeizedContainer(cgroup, init_host_pid, std::move(seized));
+  } catch (...) {
+    guard.thaw_quietly();
+    throw;
+  }
+}
+
+}  // namespace
+
+SeizedContainer seize_container(cgroup::Cgroup& cgroup, pid_t init_host_pid,
+                                const DumpOptions& options) {
+  if (options.progress) options.progress(Stage::seize, 0);
+  return with_context("checkpoint: seize container " + cgroup.path(), [&] {
+    auto deadline = Clock::now() + kSharedMmPatience;
+    for (long nap_us = 500;; nap_us = std::min(nap_us * 2, 50'000L)) {
+      cgroup.freeze();
+      ThawGuard guard(cgroup);
+      std::vector<TreeNode> tree = build_tree(read_processes(cgroup, init_host_pid), init_host_pid);
+      std::optional<SharedAddressSpace> shared = shared_address_space(tree, kernel_same_mm);
+      if (!shared) return seize_frozen(cgroup, init_host_pid, std::move(tree), guard, options);
+      // Its parent waits in the kernel for the child's execve (wait_for_vfork_done), where no
+      // ptrace interrupt reaches it: stopping the child would stop both for good.
+      guard.thaw();
+      if (Clock::now() > deadline) {
+        throw Error("cannot checkpoint: " + task_name(shared->child->pid, shared->child->comm) +
+                        " shares the address space of its parent " +
+                        task_name(shared->parent->pid, shared->parent->comm) +
+                        " (a vfork child that has not called execve for " +
+                        std::to_string(kSharedMmPatience.count()) +
+                        " s, or a CLONE_VM process), which an image cannot hold",
+                    0, "retry the checkpoint; processes sharing memory this way are not supported");
+      }
+      nap(nap_us);
+    }
   });
 }
 

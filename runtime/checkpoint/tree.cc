@@ -1,6 +1,9 @@
 #include "runtime/checkpoint/tree.h"
 
+#include <linux/kcmp.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <map>
@@ -185,6 +188,24 @@ std::vector<RawProcess> read_processes(const cgroup::Cgroup& cgroup, pid_t init_
     if (z.zombie) out.push_back(std::move(z));
   }
   return out;
+}
+
+std::optional<SharedAddressSpace> shared_address_space(
+    const std::vector<TreeNode>& tree, const std::function<bool(pid_t, pid_t)>& same_mm) {
+  std::map<pid_t, const TreeNode*> by_pid;
+  for (const TreeNode& n : tree) by_pid[n.pid] = &n;
+  for (const TreeNode& n : tree) {
+    if (n.zombie || n.ppid == 0) continue;
+    auto parent = by_pid.find(n.ppid);
+    if (parent == by_pid.end() || parent->second->zombie) continue;
+    if (same_mm(n.host_pid, parent->second->host_pid))
+      return SharedAddressSpace{&n, parent->second};
+  }
+  return std::nullopt;
+}
+
+bool kernel_same_mm(pid_t a, pid_t b) {
+  return ::syscall(SYS_kcmp, a, b, KCMP_VM, 0, 0) == 0;
 }
 
 }  // namespace ckpt::checkpoint

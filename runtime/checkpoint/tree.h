@@ -5,6 +5,8 @@
 
 #include <sys/types.h>
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,6 +50,23 @@ std::vector<TreeNode> build_tree(const std::vector<RawProcess>& processes, pid_t
 // exited task may no longer be listed by cgroup.procs, yet its parent's children file still
 // names it); checks each is in init's pid namespace.
 std::vector<RawProcess> read_processes(const cgroup::Cgroup& cgroup, pid_t init_host_pid);
+
+// A process that shares its parent's address space: a vfork child that has not called execve
+// yet (or a CLONE_VM child). While it exists the parent sits in the kernel waiting for it, out of
+// reach of a ptrace interrupt, and the two share one mm the image could not hold.
+struct SharedAddressSpace {
+  const TreeNode* child = nullptr;
+  const TreeNode* parent = nullptr;
+};
+
+// The first live process of `tree` that shares its address space with its parent, by
+// `same_mm(host_pid_a, host_pid_b)`; nullopt if none. Pure given `same_mm` (kcmp in the kernel
+// version, kernel_same_mm).
+std::optional<SharedAddressSpace> shared_address_space(
+    const std::vector<TreeNode>& tree, const std::function<bool(pid_t, pid_t)>& same_mm);
+
+// kcmp(KCMP_VM): whether two processes share one mm. False when either is gone.
+bool kernel_same_mm(pid_t a, pid_t b);
 
 // "pid 7 (python3)": how messages name a task.
 std::string task_name(pid_t pid, const std::string& comm);

@@ -96,10 +96,21 @@ SeizedTask::~SeizedTask() {
 }
 
 Stop SeizedTask::wait_stop() {
+  for (;;) {
+    if (std::optional<Stop> s = wait_for_status(0)) return *s;
+  }
+}
+
+std::optional<Stop> SeizedTask::poll_stop() {
+  return wait_for_status(WNOHANG);
+}
+
+std::optional<Stop> SeizedTask::wait_for_status(int flags) {
   int status = 0;
   for (;;) {
-    pid_t r = waitpid(tid_, &status, __WALL);
+    pid_t r = waitpid(tid_, &status, __WALL | flags);
     if (r == tid_) break;
+    if (r == 0) return std::nullopt;  // WNOHANG: no state change yet
     if (r < 0 && errno == EINTR) continue;
     throw sys_error("waitpid " + who(tid_));
   }

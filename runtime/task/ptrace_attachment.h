@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/types.h>
 
+#include <optional>
 #include <vector>
 
 namespace ckpt::task {
@@ -56,6 +57,8 @@ class SeizedTask {
   void resume(int request, int sig = 0);
   // waitpid(__WALL) for the next stop; throws if the task exits or is killed meanwhile.
   Stop wait_stop();
+  // The same without blocking: the stop if one is reported now, nullopt if the task still runs.
+  std::optional<Stop> poll_stop();
   // For a signal-delivery-stop the caller saw: the signal, already dequeued, is queued to the
   // thread again at once (rt_tgsigqueueinfo with its siginfo where the kernel allows a tracer
   // to, tgkill otherwise), so it stays pending for the thread and no tracer death can lose it;
@@ -74,6 +77,8 @@ class SeizedTask {
 
  private:
   void detach_noexcept() noexcept;
+  // waitpid(__WALL | flags): the stop, nullopt when WNOHANG found nothing; throws on an exit.
+  std::optional<Stop> wait_for_status(int flags);
 
   pid_t tid_ = -1;
   bool stopped_ = false;
