@@ -44,6 +44,12 @@ bool ensure_bridge(nl_sock* sock, const std::string& name, const config::MacAddr
 void set_alias(nl_sock* sock, const std::string& name, const std::string& alias);
 // The ifalias of a link; nullopt when there is no such link.
 std::optional<std::string> link_alias(nl_sock* sock, const std::string& name);
+// Creates a link with no peer and no lower device, so what is sent on it goes nowhere, with
+// `mac`, up, ARP and multicast on as on a veth: a "dummy" (drivers/net/dummy.c) or, on a kernel
+// built without it, an "ifb" (drivers/net/ifb.c drops what it did not get from a tc redirect).
+// Returns the kind used.
+std::string create_detached_link(nl_sock* sock, const std::string& name,
+                                 const config::MacAddress& mac);
 // Creates a veth pair: `host_name` stays here, enslaved to `master` (ifindex) and up; the peer
 // is created directly in the network namespace of `peer_pid` as `peer_name` with `peer_mac`, so
 // the container's name never collides with a host link.

@@ -107,6 +107,31 @@ std::optional<std::string> link_alias(nl_sock* sock, const std::string& name) {
   return std::string(alias ? alias : "");
 }
 
+std::string create_detached_link(nl_sock* sock, const std::string& name,
+                                 const config::MacAddress& mac) {
+  for (const char* kind : {"dummy", "ifb"}) {
+    Link link = alloc_link();
+    check(rtnl_link_set_type(link.get(), kind), std::string("make a ") + kind + " link object");
+    rtnl_link_set_name(link.get(), name.c_str());
+    set_mac(link.get(), mac);
+    int rc = rtnl_link_add(sock, link.get(), NLM_F_CREATE | NLM_F_EXCL);
+    // "Unknown device type": the kernel has no such driver.
+    if (rc == -NLE_OPNOTSUPP) continue;
+    check(rc, std::string("create ") + kind + " link " + name);
+    rtnl_link* raw = nullptr;
+    check(rtnl_link_get_kernel(sock, 0, name.c_str(), &raw), "look up link " + name);
+    Link current(raw);
+    Link change = alloc_link();
+    // ifb comes with IFF_NOARP and without IFF_MULTICAST (ifb_setup); a veth has the opposite.
+    rtnl_link_set_flags(change.get(), IFF_UP | IFF_MULTICAST);
+    rtnl_link_unset_flags(change.get(), IFF_NOARP);
+    check(rtnl_link_change(sock, current.get(), change.get(), 0), "set link " + name + " up");
+    return kind;
+  }
+  throw Error("create link " + name + ": this kernel has neither the dummy nor the ifb driver",
+              EOPNOTSUPP, "a detached network needs CONFIG_DUMMY or CONFIG_IFB");
+}
+
 bool delete_link(nl_sock* sock, const std::string& name) {
   Link link = alloc_link();
   rtnl_link_set_name(link.get(), name.c_str());

@@ -39,6 +39,12 @@ void check_network_identities(const config::ContainerSpec& spec, const NetworkOw
 void setup_network(const config::ContainerSpec& spec, const NetworkOwner& owner, pid_t child,
                    StartKind kind = StartKind::run);
 
+// The same interfaces inside the namespace of `child` (names, MACs, addresses, default route)
+// with no host side at all: each is a link without peer (a dummy, or an ifb), so nothing it
+// sends leaves the namespace and it can hold the identity of a container running on the host.
+// Checks nothing on the host.
+void setup_detached_network(const config::ContainerSpec& spec, pid_t child);
+
 // Removes the host ends of the container's veths (the container ends die with its netns), if
 // they are its own (their alias names `owner`, or they have none), and any bridge of its
 // subnets that no longer has ports. Missing links are fine: safe to call twice.

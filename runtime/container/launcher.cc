@@ -120,7 +120,7 @@ void preflight(const config::ContainerSpec& spec, const LaunchOptions& options) 
                   0,
                   "raising it needs CAP_SYS_RESOURCE, which this caller lacks; lower it in the spec");
   }
-  if (spec.has(config::Namespace::net)) {
+  if (spec.has(config::Namespace::net) && !options.network_detached) {
     // As launch() words it when the same check, under the host network lock, refuses there.
     with_context("start container '" + options.id + "'", [&] {
       ns::check_network_identities(spec, ns::NetworkOwner{options.id, options.root},
@@ -161,7 +161,9 @@ LaunchedContainer launch(const config::ContainerSpec& spec, const LaunchOptions&
     container.cgroup().add_process(pid);
     container.cgroup().apply(spec.resources);
     if (spec.has(config::Namespace::user)) ns::write_id_maps(pid, spec);
-    if (spec.has(config::Namespace::net)) {
+    if (spec.has(config::Namespace::net) && options.network_detached) {
+      ns::setup_detached_network(spec, pid);  // dies with the namespace: nothing to tear down
+    } else if (spec.has(config::Namespace::net)) {
       container.set_network_up();
       ns::setup_network(spec, owner, pid, options.start_kind);
     }

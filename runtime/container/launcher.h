@@ -32,6 +32,8 @@ struct LaunchOptions {
   std::string root;
   // Restore: a refused network identity hints at --network-detached.
   ns::StartKind start_kind = ns::StartKind::run;
+  // The spec's interfaces inside, with no host side (ns::setup_detached_network).
+  bool network_detached = false;
   // Runs in the container's first process once namespaces, cgroup, network, hostname and mount
   // tree are in place, instead of exec'ing spec.process (restore uses it for its stub). Its
   // return value is the exit status. Gets the fd of an extra pipe end (see extra_fd).
@@ -77,7 +79,8 @@ class LaunchedContainer {
 };
 
 // Checks what can be checked before anything is created (rlimits against the caller's hard
-// limits, root or user namespace, network identities the host already holds). Not the program: only the container's mounts show it.
+// limits, root or user namespace, network identities the host already holds unless the network
+// is detached). Not the program: only the container's mounts show it.
 void preflight(const config::ContainerSpec& spec, const LaunchOptions& options);
 
 // Starts the container. Returns once the workload was exec'd (or init_main started); a failure

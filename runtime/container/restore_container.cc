@@ -111,8 +111,10 @@ int restore_container(const StateStore& store, const RestoreOptions& options) {
     with_context("--name", [&] { config::check_container_id(options.name); });
     spec.name = options.name;
   }
-  LaunchOptions launch_options{
-      .id = spec.name, .root = store.root(), .start_kind = ns::StartKind::restore};
+  LaunchOptions launch_options{.id = spec.name,
+                               .root = store.root(),
+                               .start_kind = ns::StartKind::restore,
+                               .network_detached = options.network_detached};
   store.refuse_existing(spec.name);  // before the network check, which would name it too
   preflight(spec, launch_options);
   RunOptions run_options{

@@ -226,6 +226,47 @@ TEST(NetworkIdentity, CopyRestoredBesideItsRunningOriginalIsRefusedWithAHint) {
   EXPECT_TRUE(host_reaches(orig.ip));
 }
 
+TEST(NetworkIdentity, CopyRestoredDetachedHasItsInterfacesInsideAndNoHostSide) {
+  CKPT_REQUIRE_ROOT();
+  Cli cli;
+  std::string prefix = unique_subnet_prefix();
+  CheckpointedOriginal orig(cli, prefix);
+  std::string copy = unique_name("copy");
+  cli.track(copy);
+  auto r = cli({"restore", "-d", "--image-path", orig.image, "--name", copy, "--network-detached"},
+               seconds(120));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(cli({"state", copy}).out.find("\"running\""), std::string::npos);
+
+  // Inside: the same name, MAC, address and default route as the original.
+  auto mac = cli({"exec", copy, "--", "/bin/cat", "/sys/class/net/eth0/address"});
+  EXPECT_EQ(mac.out, orig.mac + "\n") << mac.err;
+  auto addr = cli({"exec", copy, "--", "/sbin/ip", "-o", "-4", "addr", "show", "eth0"});
+  EXPECT_NE(addr.out.find(orig.ip + "/24"), std::string::npos) << addr.out << addr.err;
+  auto route = cli({"exec", copy, "--", "/sbin/ip", "route", "show", "default"});
+  EXPECT_NE(route.out.find("default via " + orig.gateway + " dev eth0"), std::string::npos)
+      << route.out << route.err;
+  auto up = cli({"exec", copy, "--", "/bin/cat", "/sys/class/net/eth0/operstate"});
+  EXPECT_NE(up.out, "down\n");
+
+  // No host side: no link of the copy, the bridge has only the original's port, and nothing the
+  // copy sends reaches the gateway.
+  EXPECT_FALSE(link_exists(ns::host_veth_name(copy, 0)));
+  EXPECT_EQ(bridge_ports(bridge_of(prefix)),
+            std::vector<std::string>{ns::host_veth_name(orig.id, 0)});
+  auto ping = cli({"exec", copy, "--", "/bin/ping", "-c", "1", "-W", "1", orig.gateway});
+  EXPECT_NE(ping.exit_code, 0) << ping.out;
+  EXPECT_TRUE(host_reaches(orig.ip));
+  auto orig_mac = cli({"exec", orig.id, "--", "/bin/cat", "/sys/class/net/eth0/address"});
+  EXPECT_EQ(orig_mac.out, orig.mac + "\n");
+
+  // Deleting the copy takes nothing of the original's.
+  ASSERT_EQ(cli({"delete", "-f", copy}).exit_code, 0);
+  EXPECT_NO_LEFTOVERS(cli, copy);
+  EXPECT_TRUE(link_exists(ns::host_veth_name(orig.id, 0)));
+  EXPECT_TRUE(host_reaches(orig.ip));
+}
+
 // The bridge's MAC is its own from creation, so it does not follow its lowest port: deleting
 // the container whose veth has the lowest MAC (the one the bridge would have taken) changes
 // nothing for the other, whose neighbour entry for the gateway stays right.
