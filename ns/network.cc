@@ -1,22 +1,19 @@
 // setup_network / teardown_network: the container's interfaces as veth pairs on a bridge per
 // subnet. The order inside matters: a route via a gateway needs its link up (the kernel refuses
 // a next hop on a down device), so each container link is brought up before addresses and
-// routes are added.
+// routes are added. All of it happens under the host network lock, the container's addresses
+// included: another container's identity check reads them from the container's namespace.
 #include "ns/network.h"
 
+#include <optional>
 #include <set>
 
 #include "common/error.h"
+#include "ns/net_lock.h"
 #include "ns/netlink.h"
 
 namespace ckpt::ns {
 namespace {
-
-config::MacAddress mac_of(const config::Interface& itf) {
-  if (itf.mac) return *itf.mac;
-  const auto& a = itf.address.address.bytes;
-  return config::MacAddress{{0x02, 0x00, a[0], a[1], a[2], a[3]}};
-}
 
 std::string describe(const config::Interface& itf, size_t index) {
   return "network interface " + itf.name + " (network.interfaces[" + std::to_string(index) + "])";
@@ -59,9 +56,13 @@ class Rollback {
 };
 
 void attach_interface(nl_sock* host, nl_sock* inside, const config::Interface& itf,
-                      const std::string& veth, pid_t child, Rollback& rollback) {
+                      const std::string& veth, const NetworkOwner& owner, pid_t child,
+                      Rollback& rollback) {
   std::string bridge = bridge_name(itf.address);
-  if (nl::ensure_bridge(host, bridge)) rollback.created_bridge(bridge);
+  if (nl::ensure_bridge(host, bridge, bridge_mac(itf.address))) {
+    rollback.created_bridge(bridge);
+    nl::set_alias(host, bridge, bridge_alias(itf.address));
+  }
   int bridge_index = nl::link_index(host, bridge);
   if (bridge_index == 0) throw Error("bridge " + bridge + " vanished while being set up", ENODEV);
   if (itf.gateway) {
@@ -71,8 +72,9 @@ void attach_interface(nl_sock* host, nl_sock* inside, const config::Interface& i
   }
   nl::link_up(host, bridge);
 
-  nl::create_veth(host, veth, bridge_index, itf.name, mac_of(itf), child);
+  nl::create_veth(host, veth, bridge_index, itf.name, interface_mac(itf), child);
   rollback.created_veth(veth);
+  nl::set_alias(host, veth, owner_alias(owner));
 
   int index = nl::link_index(inside, itf.name);
   if (index == 0)
@@ -84,9 +86,15 @@ void attach_interface(nl_sock* host, nl_sock* inside, const config::Interface& i
 
 }  // namespace
 
-void setup_network(const config::ContainerSpec& spec, const std::string& container_id,
-                   pid_t child) {
-  with_context("set up the network of container " + container_id, [&] {
+void setup_network(const config::ContainerSpec& spec, const NetworkOwner& owner, pid_t child,
+                   StartKind kind) {
+  // Held from the check until every link and address exists; released after a rollback.
+  std::optional<HostNetworkLock> lock;
+  if (!spec.network.interfaces.empty()) {
+    lock.emplace();
+    check_network_identities(spec, owner, kind);
+  }
+  with_context("set up the network of container " + owner.id, [&] {
     nl::Socket inside = nl::connect_route_in(child);
     nl::link_up(inside.get(), "lo");
     if (spec.network.interfaces.empty()) return;
@@ -96,7 +104,7 @@ void setup_network(const config::ContainerSpec& spec, const std::string& contain
     for (size_t i = 0; i < spec.network.interfaces.size(); ++i) {
       const auto& itf = spec.network.interfaces[i];
       with_context(describe(itf, i), [&] {
-        attach_interface(host.get(), inside.get(), itf, host_veth_name(container_id, i), child,
+        attach_interface(host.get(), inside.get(), itf, host_veth_name(owner.id, i), owner, child,
                          rollback);
       });
     }
@@ -104,12 +112,18 @@ void setup_network(const config::ContainerSpec& spec, const std::string& contain
   });
 }
 
-void teardown_network(const config::ContainerSpec& spec, const std::string& container_id) {
-  with_context("tear down the network of container " + container_id, [&] {
+void teardown_network(const config::ContainerSpec& spec, const NetworkOwner& owner) {
+  if (spec.network.interfaces.empty()) return;
+  with_context("tear down the network of container " + owner.id, [&] {
+    HostNetworkLock lock;
     nl::Socket host = nl::connect_route();
     std::set<std::string> bridges;
     for (size_t i = 0; i < spec.network.interfaces.size(); ++i) {
-      nl::delete_link(host.get(), host_veth_name(container_id, i));
+      std::string veth = host_veth_name(owner.id, i);
+      // A container of the same id under another --root has the same link name: not ours.
+      std::optional<std::string> alias = nl::link_alias(host.get(), veth);
+      if (alias && (alias->empty() || *alias == owner_alias(owner)))
+        nl::delete_link(host.get(), veth);
       bridges.insert(bridge_name(spec.network.interfaces[i].address));
     }
     remove_unused_bridges(host.get(), bridges);

@@ -13,6 +13,9 @@ void add_restore_command(CLI::App& app, const Globals& globals, Action& action) 
   cmd->add_option("--name", options->name, "container id (default: the checkpointed one's)");
   cmd->add_option("--pid-file", options->pid_file, "write the container init's host pid here");
   cmd->add_flag("-q,--quiet", options->quiet, "no progress line");
+  cmd->add_flag("--network-detached", options->network_detached,
+                "the image's interfaces, addresses and MACs inside, with no host side (to run a "
+                "copy beside its original)");
   cmd->callback([&globals, &action, options] {
     action = [&globals, options] {
       int code = runtime::restore_container(globals.store(), *options);

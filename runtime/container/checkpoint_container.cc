@@ -230,7 +230,7 @@ CheckpointResult checkpoint_container(const StateStore& store, const std::string
     result.frozen_seconds = seconds_since(frozen_at);
     progress.clear();
     // The image now holds the container; free its name, cgroup and network for the restore.
-    teardown(id, spec);
+    teardown(id, spec, store.root());
     if (state.detached && state.monitor_pid > 0) wait_for_process_exit(state.monitor_pid);
     store.remove(id);
   });

@@ -102,7 +102,7 @@ void finish(const GuardedCheckpoint& g, int pidfd) {
   attempt(g, "kill the container", [&] { g.cgroup->kill_all(SIGKILL); });
   wait_checkpoint_gone(pidfd);
   bool ok = attempt(g, "remove the stopped container", [&] {
-    teardown(g.id, *g.spec);
+    teardown(g.id, *g.spec, g.store->root());
     if (g.monitor_pid > 0) wait_for_process_exit(g.monitor_pid);
     g.store->remove(g.id);
   });

@@ -50,6 +50,9 @@ struct RestoreOptions {
   bool detach = false;
   bool quiet = false;
   std::string pid_file;
+  // The image's interfaces inside the container with no host side (ns::setup_detached_network):
+  // a copy can run beside its original, which holds the same addresses and MACs on the host.
+  bool network_detached = false;
 };
 
 // Recreates the container from the image alone. Foreground: returns the workload's exit status

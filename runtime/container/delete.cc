@@ -79,7 +79,7 @@ void delete_container(const StateStore& store, const std::string& id, bool force
     // Unreadable: the default spec has no interfaces, so only what the id alone names (the
     // cgroup) is removed.
   }
-  teardown(id, spec);
+  teardown(id, spec, store.root());
   // The monitor records the exit into the state directory as the init dies: let it finish
   // before the directory goes, or the two race.
   if (state.detached && state.monitor_pid > 0) wait_for_process_exit(state.monitor_pid);

@@ -84,9 +84,9 @@ void kill_and_reap(pid_t pid) {
 
 }  // namespace
 
-LaunchedContainer::LaunchedContainer(std::string id, config::ContainerSpec spec, pid_t pid,
+LaunchedContainer::LaunchedContainer(ns::NetworkOwner owner, config::ContainerSpec spec, pid_t pid,
                                      std::unique_ptr<cgroup::Cgroup> cgroup)
-    : id_(std::move(id)), spec_(std::move(spec)), pid_(pid), cgroup_(std::move(cgroup)) {}
+    : owner_(std::move(owner)), spec_(std::move(spec)), pid_(pid), cgroup_(std::move(cgroup)) {}
 
 LaunchedContainer::~LaunchedContainer() {
   if (released_ || !cgroup_) return;
@@ -97,7 +97,7 @@ LaunchedContainer::~LaunchedContainer() {
   if (pid_ > 0) kill_and_reap(pid_);
   if (network_up_) {
     try {
-      ns::teardown_network(spec_, id_);
+      ns::teardown_network(spec_, owner_);
     } catch (...) {
     }
   }
@@ -107,7 +107,7 @@ LaunchedContainer::~LaunchedContainer() {
   }
 }
 
-void preflight(const config::ContainerSpec& spec) {
+void preflight(const config::ContainerSpec& spec, const LaunchOptions& options) {
   if (::geteuid() != 0 && !spec.has(config::Namespace::user))
     throw Error("crun-ckpt needs root to create namespaces and cgroups", EPERM,
                 "run it as root, or add `user` to namespaces in the spec");
@@ -119,6 +119,13 @@ void preflight(const config::ContainerSpec& spec) {
                       " is above this caller's hard limit " + std::to_string(mine.rlim_max),
                   0,
                   "raising it needs CAP_SYS_RESOURCE, which this caller lacks; lower it in the spec");
+  }
+  if (spec.has(config::Namespace::net) && !options.network_detached) {
+    // As launch() words it when the same check, under the host network lock, refuses there.
+    with_context("start container '" + options.id + "'", [&] {
+      ns::check_network_identities(spec, ns::NetworkOwner{options.id, options.root},
+                                   options.start_kind);
+    });
   }
   // The program is not looked up here: the container sees it through its own mounts (a bind
   // mount at /data, a tmpfs over /usr/local...), which the host's view of the rootfs does not
@@ -148,14 +155,17 @@ LaunchedContainer launch(const config::ContainerSpec& spec, const LaunchOptions&
   }
   go.read.reset();
   error.write.reset();
-  LaunchedContainer container(options.id, spec, pid, std::move(cg));
+  ns::NetworkOwner owner{options.id, options.root};
+  LaunchedContainer container(owner, spec, pid, std::move(cg));
   with_context("start container '" + options.id + "'", [&] {
     container.cgroup().add_process(pid);
     container.cgroup().apply(spec.resources);
     if (spec.has(config::Namespace::user)) ns::write_id_maps(pid, spec);
-    if (spec.has(config::Namespace::net)) {
+    if (spec.has(config::Namespace::net) && options.network_detached) {
+      ns::setup_detached_network(spec, pid);  // dies with the namespace: nothing to tear down
+    } else if (spec.has(config::Namespace::net)) {
       container.set_network_up();
-      ns::setup_network(spec, options.id, pid);
+      ns::setup_network(spec, owner, pid, options.start_kind);
     }
     char byte = 1;
     write_full(go.write.get(), &byte, 1, "start pipe");
@@ -180,7 +190,7 @@ LaunchedContainer launch(const config::ContainerSpec& spec, const LaunchOptions&
   return container;
 }
 
-void teardown(const std::string& id, const config::ContainerSpec& spec) {
+void teardown(const std::string& id, const config::ContainerSpec& spec, const std::string& root) {
   auto layout = cgroup::detect_layout();
   std::unique_ptr<cgroup::Cgroup> cg;
   try {
@@ -190,7 +200,7 @@ void teardown(const std::string& id, const config::ContainerSpec& spec) {
   if (cg) {
     cg->kill_all(SIGKILL);
   }
-  if (spec.has(config::Namespace::net)) ns::teardown_network(spec, id);
+  if (spec.has(config::Namespace::net)) ns::teardown_network(spec, ns::NetworkOwner{id, root});
   if (cg) cg->destroy();
 }
 

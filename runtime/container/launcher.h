@@ -16,6 +16,7 @@
 
 #include "cgroup/cgroup.h"
 #include "config/spec.h"
+#include "ns/network.h"
 #include "ns/uts.h"
 
 namespace ckpt::runtime {
@@ -27,6 +28,12 @@ struct TimeOffsets {
 
 struct LaunchOptions {
   std::string id;
+  // The --root of the container's state: recorded on its host links (ns/net_identity.h).
+  std::string root;
+  // Restore: a refused network identity hints at --network-detached.
+  ns::StartKind start_kind = ns::StartKind::run;
+  // The spec's interfaces inside, with no host side (ns::setup_detached_network).
+  bool network_detached = false;
   // Runs in the container's first process once namespaces, cgroup, network, hostname and mount
   // tree are in place, instead of exec'ing spec.process (restore uses it for its stub). Its
   // return value is the exit status. Gets the fd of an extra pipe end (see extra_fd).
@@ -45,7 +52,7 @@ struct LaunchOptions {
 // (a failed run), it kills the container, removes its network and its cgroup.
 class LaunchedContainer {
  public:
-  LaunchedContainer(std::string id, config::ContainerSpec spec, pid_t pid,
+  LaunchedContainer(ns::NetworkOwner owner, config::ContainerSpec spec, pid_t pid,
                     std::unique_ptr<cgroup::Cgroup> cgroup);
   LaunchedContainer(LaunchedContainer&&) = default;
   ~LaunchedContainer();
@@ -62,7 +69,7 @@ class LaunchedContainer {
   void set_initial_mountinfo(std::string text) { initial_mountinfo_ = std::move(text); }
 
  private:
-  std::string id_;
+  ns::NetworkOwner owner_;
   config::ContainerSpec spec_;
   pid_t pid_ = 0;
   std::unique_ptr<cgroup::Cgroup> cgroup_;
@@ -72,8 +79,9 @@ class LaunchedContainer {
 };
 
 // Checks what can be checked before anything is created (rlimits against the caller's hard
-// limits, root or user namespace). Not the program: only the container's mounts show it.
-void preflight(const config::ContainerSpec& spec);
+// limits, root or user namespace, network identities the host already holds unless the network
+// is detached). Not the program: only the container's mounts show it.
+void preflight(const config::ContainerSpec& spec, const LaunchOptions& options);
 
 // Starts the container. Returns once the workload was exec'd (or init_main started); a failure
 // of any step (including exec: "exec /bin/nope: No such file or directory") throws with nothing
@@ -81,6 +89,8 @@ void preflight(const config::ContainerSpec& spec);
 LaunchedContainer launch(const config::ContainerSpec& spec, const LaunchOptions& options);
 
 // Removes everything a container holds on the host, whatever state it is in. Idempotent.
-void teardown(const std::string& id, const config::ContainerSpec& spec);
+// `root` is the --root of its state: host links of a container of the same id under another
+// root are not its own.
+void teardown(const std::string& id, const config::ContainerSpec& spec, const std::string& root);
 
 }  // namespace ckpt::runtime

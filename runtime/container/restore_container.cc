@@ -63,11 +63,10 @@ struct LoadedImage {
 // Launches the container with the stub as its init and restores every task into it. Returns
 // the launched container with all tasks running (the cgroup was frozen around the release).
 LaunchedContainer launch_restored(const LoadedImage& image, const config::ContainerSpec& spec,
-                                  ProgressLine& progress, int creator_lock) {
+                                  LaunchOptions options, ProgressLine& progress, int creator_lock) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) < 0) throw sys_error("pipe");
   UniqueFd control_read(fds[0]), control_write(fds[1]);
-  LaunchOptions options{.id = spec.name};
   int stub_fd = control_write.get();
   const restore::RestorePlan& plan = image.plan;
   options.init_main = [&plan, stub_fd, creator_lock]() -> int {
@@ -112,7 +111,12 @@ int restore_container(const StateStore& store, const RestoreOptions& options) {
     with_context("--name", [&] { config::check_container_id(options.name); });
     spec.name = options.name;
   }
-  preflight(spec);
+  LaunchOptions launch_options{.id = spec.name,
+                               .root = store.root(),
+                               .start_kind = ns::StartKind::restore,
+                               .network_detached = options.network_detached};
+  store.refuse_existing(spec.name);  // before the network check, which would name it too
+  preflight(spec, launch_options);
   RunOptions run_options{
       .detach = options.detach, .spec_path = options.image_path, .pid_file = options.pid_file};
   // From here a kill leaves a record `list` shows and `delete -f` removes (state.h).
@@ -122,7 +126,8 @@ int restore_container(const StateStore& store, const RestoreOptions& options) {
     if (options.detach) {
       int status = start_detached(store, spec.name, creator_lock.get(), [&] {
         ProgressLine quiet(true);
-        LaunchedContainer container = launch_restored(image, spec, quiet, creator_lock.get());
+        LaunchedContainer container =
+            launch_restored(image, spec, launch_options, quiet, creator_lock.get());
         save_initial_mounts(store.dir(spec.name), container.initial_mountinfo());
         store.save(initial_state(spec, run_options, container, true));
         write_pid_file(options.pid_file, container.pid());
@@ -134,7 +139,8 @@ int restore_container(const StateStore& store, const RestoreOptions& options) {
     }
     ProgressLine progress(options.quiet);
     ForwardedSignals signals;
-    LaunchedContainer container = launch_restored(image, spec, progress, creator_lock.get());
+    LaunchedContainer container =
+        launch_restored(image, spec, launch_options, progress, creator_lock.get());
     progress.clear();
     save_initial_mounts(store.dir(spec.name), container.initial_mountinfo());
     store.save(initial_state(spec, run_options, container, false));

@@ -12,10 +12,14 @@ namespace ckpt::runtime {
 
 namespace {
 
+LaunchOptions launch_options(const StateStore& store, const config::ContainerSpec& spec) {
+  return LaunchOptions{.id = spec.name, .root = store.root()};
+}
+
 int run_foreground(const StateStore& store, const config::ContainerSpec& spec,
                    const RunOptions& options, UniqueFd& creator_lock) {
   ForwardedSignals signals;
-  LaunchedContainer container = launch(spec, LaunchOptions{.id = spec.name});
+  LaunchedContainer container = launch(spec, launch_options(store, spec));
   save_initial_mounts(store.dir(spec.name), container.initial_mountinfo());
   store.save(initial_state(spec, options, container, false));
   creator_lock.reset();  // created: the record names the init from now on
@@ -30,7 +34,7 @@ int run_foreground(const StateStore& store, const config::ContainerSpec& spec,
 int run_detached(const StateStore& store, const config::ContainerSpec& spec,
                  const RunOptions& options, const UniqueFd& creator_lock) {
   return start_detached(store, spec.name, creator_lock.get(), [&] {
-    LaunchedContainer container = launch(spec, LaunchOptions{.id = spec.name});
+    LaunchedContainer container = launch(spec, launch_options(store, spec));
     save_initial_mounts(store.dir(spec.name), container.initial_mountinfo());
     store.save(initial_state(spec, options, container, true));
     write_pid_file(options.pid_file, container.pid());
@@ -43,7 +47,8 @@ int run_detached(const StateStore& store, const config::ContainerSpec& spec,
 
 int run_container(const StateStore& store, const config::ContainerSpec& spec,
                   const RunOptions& options) {
-  preflight(spec);
+  store.refuse_existing(spec.name);  // before the network check, which would name it too
+  preflight(spec, launch_options(store, spec));
   // From here a kill leaves a record `list` shows and `delete -f` removes (state.h).
   UniqueFd creator_lock = store.create(creating_state(spec, options), spec);
   StateDirGuard guard(store, spec.name);

@@ -165,6 +165,10 @@ UniqueFd StateStore::create(const ContainerState& initial,
   return lock;
 }
 
+void StateStore::refuse_existing(const std::string& id) const {
+  if (is_directory(dir(id))) throw already_exists(id);
+}
+
 void StateStore::remove_stale_staging(const std::string& id) const {
   DIR* d = ::opendir(root_.c_str());
   if (d == nullptr) return;

@@ -72,6 +72,9 @@ class StateStore {
   // either nothing under the name or a directory `list` shows and `delete -f` removes. Returns
   // the creator lock, taken before publishing: held while the fd (or a forked copy) lives.
   UniqueFd create(const ContainerState& initial, const config::ContainerSpec& spec) const;
+  // Throws "container ID already exists" if it does (create() checks again, atomically): a
+  // start refuses a taken name before it looks at anything else.
+  void refuse_existing(const std::string& id) const;
   void save(const ContainerState& state) const;
   void save_exit(const std::string& id, int exit_code) const;
   // Throws "container ID does not exist". A directory without state.json (made by hand, or by

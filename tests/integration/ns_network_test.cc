@@ -49,10 +49,10 @@ bool link_exists(const std::string& name) {
 // Tears the network down even when an assertion fails.
 struct NetworkGuard {
   const config::ContainerSpec& spec;
-  std::string id;
+  ns::NetworkOwner owner;
   ~NetworkGuard() {
     try {
-      ns::teardown_network(spec, id);
+      ns::teardown_network(spec, owner);
     } catch (const Error& e) {
       ADD_FAILURE() << "teardown: " << e.what();
     }
@@ -149,6 +149,7 @@ TEST(NsNetwork, VethOnBridgeReachableFromHostAndTornDown) {
   spec.network.interfaces = {make_interface("eth0", unique_subnet(), 2)};
   const config::Interface& itf = spec.network.interfaces[0];
   std::string id = unique_name("nt");
+  ns::NetworkOwner owner{id, "/run/crun-ckpt-test"};
   std::string veth = ns::host_veth_name(id, 0);
   std::string bridge = ns::bridge_name(itf.address);
   ASSERT_FALSE(link_exists(veth));
@@ -157,10 +158,17 @@ TEST(NsNetwork, VethOnBridgeReachableFromHostAndTornDown) {
   NsChild child(CLONE_NEWNET, [&](int fd, int go) { return container_body(itf, fd, go); });
   ASSERT_GT(child.pid(), 0) << "clone3: " << strerror(errno);
   {
-    NetworkGuard guard{spec, id};
-    ASSERT_NO_THROW(ns::setup_network(spec, id, child.pid()));
+    NetworkGuard guard{spec, owner};
+    ASSERT_NO_THROW(ns::setup_network(spec, owner, child.pid()));
     EXPECT_TRUE(link_exists(veth));
     EXPECT_TRUE(link_exists(bridge));
+    // The bridge has its own MAC; the host end names its container and root.
+    EXPECT_EQ(slurp("/sys/class/net/" + bridge + "/address"),
+              ns::bridge_mac(itf.address).str() + "\n");
+    EXPECT_EQ(slurp("/sys/class/net/" + veth + "/ifalias"), ns::owner_alias(owner) + "\n");
+    // A container of the same id under another --root does not tear down this one's link.
+    ns::teardown_network(spec, ns::NetworkOwner{id, "/elsewhere"});
+    EXPECT_TRUE(link_exists(veth));
     child.go();
     auto r = child.read_report("listening");
     EXPECT_EQ(r["mac"], itf.mac->str());
@@ -171,10 +179,10 @@ TEST(NsNetwork, VethOnBridgeReachableFromHostAndTornDown) {
     ASSERT_EQ(r["listening"], "1");
     EXPECT_EQ(exchange(itf.address.address), "b");
     EXPECT_EQ(child.wait(), 0);
-    ns::teardown_network(spec, id);
+    ns::teardown_network(spec, owner);
     EXPECT_FALSE(link_exists(veth));
     EXPECT_FALSE(link_exists(bridge));
-    EXPECT_NO_THROW(ns::teardown_network(spec, id)) << "teardown must be idempotent";
+    EXPECT_NO_THROW(ns::teardown_network(spec, owner)) << "teardown must be idempotent";
   }
 }
 
@@ -185,6 +193,7 @@ TEST(NsNetwork, FailureMidwayRemovesWhatWasCreated) {
   // The second interface reuses the container name eth0: its veth cannot be created.
   spec.network.interfaces = {make_interface("eth0", net, 2), make_interface("eth0", net, 3)};
   std::string id = unique_name("nf");
+  ns::NetworkOwner owner{id, "/run/crun-ckpt-test"};
   std::string bridge = ns::bridge_name(spec.network.interfaces[0].address);
   ASSERT_FALSE(link_exists(bridge)) << "subnet in use";
 
@@ -193,9 +202,9 @@ TEST(NsNetwork, FailureMidwayRemovesWhatWasCreated) {
     return 0;
   });
   ASSERT_GT(child.pid(), 0) << "clone3: " << strerror(errno);
-  NetworkGuard guard{spec, id};
+  NetworkGuard guard{spec, owner};
   try {
-    ns::setup_network(spec, id, child.pid());
+    ns::setup_network(spec, owner, child.pid());
     ADD_FAILURE() << "no error";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("network.interfaces[1]"), std::string::npos) << e.what();
@@ -209,6 +218,7 @@ TEST(NsNetwork, NoInterfacesBringsUpLoopbackOnly) {
   CKPT_REQUIRE_ROOT();
   config::ContainerSpec spec;
   std::string id = unique_name("nl");
+  ns::NetworkOwner owner{id, "/run/crun-ckpt-test"};
   NsChild child(CLONE_NEWNET, [](int fd, int go) {
     wait_go(go);
     int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -216,7 +226,7 @@ TEST(NsNetwork, NoInterfacesBringsUpLoopbackOnly) {
     return 0;
   });
   ASSERT_GT(child.pid(), 0) << "clone3: " << strerror(errno);
-  ASSERT_NO_THROW(ns::setup_network(spec, id, child.pid()));
+  ASSERT_NO_THROW(ns::setup_network(spec, owner, child.pid()));
   EXPECT_FALSE(link_exists(ns::host_veth_name(id, 0)));
   child.go();
   EXPECT_EQ(child.read_report()["lo"], "up");
